@@ -46,8 +46,10 @@ def contingency_expected(table: np.ndarray) -> np.ndarray:
 
 def chi_square(reference: CategoricalProfile, current: CategoricalProfile) -> TestResult:
     table = pooled_table(reference, current)
-    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-        return TestResult(0.0, 1.0)
+    if table.size == 0 or (table.sum(axis=1) == 0).any():
+        return TestResult(float("nan"), None)  # one side has no values: nothing to compare
+    if table.shape[1] < 2:
+        return TestResult(0.0, 1.0)  # a single category on both sides: no difference
     expected = contingency_expected(table)
     statistic = float(np.sum((table - expected) ** 2 / expected))
     dof = table.shape[1] - 1

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from watchkeeper.errors import ProfileError
 
 FINE_BINS = 1024
 TAIL_BINS = 32
@@ -38,17 +37,30 @@ _TAIL_REACH = np.geomspace(1e-3, 1e3, TAIL_BINS)
 def reference_edges(finite: np.ndarray, bins: int = FINE_BINS) -> np.ndarray:
     """Edges at ``bins`` quantiles of ``finite`` plus log-spaced tails on each side.
 
+    The outermost quantile bins are split further at the 2nd, 3rd, 5th, 9th, ... smallest and
+    largest values: heavy or shifted tails put much of a distance there, and a single wide bin
+    would hide where inside it the mass sits.
+
     >>> e = reference_edges(np.linspace(0.0, 1.0, 101), bins=4)
-    >>> e[TAIL_BINS:TAIL_BINS + 5].tolist()
-    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> e[TAIL_BINS:TAIL_BINS + 6].tolist()
+    [0.0, 0.01, 0.02, 0.04, 0.08, 0.16]
     >>> bool(np.all(np.diff(e) > 0))
     True
     """
     if finite.size == 0:
         return np.zeros(0)
     ordered = np.sort(finite)
-    positions = np.linspace(0, ordered.size - 1, bins + 1).round().astype(np.int64)
+    last = ordered.size - 1
+    positions = np.linspace(0, last, bins + 1).round().astype(np.int64)
+    # ranks 1, 2, 4, ... from either end, inside the first and last quantile bin
+    doublings = int(np.log2(last / bins)) + 1 if last >= bins else 0
+    extreme = 2 ** np.arange(doublings, dtype=np.int64)
+    positions = np.concatenate([positions, extreme, last - extreme])
     inner = np.unique(ordered[positions])
+    # An edge just above the maximum closes the reference range: the bins from it on hold only
+    # values above that range, and the maximum keeps a bin of its own (for discrete data it
+    # would otherwise share one with the next value down).
+    inner = np.append(inner, np.nextafter(inner[-1], np.inf))
     low, high = float(inner[0]), float(inner[-1])
     span = high - low if high > low else max(abs(low), 1.0)
     edges = np.concatenate([low - span * _TAIL_REACH[::-1], inner, high + span * _TAIL_REACH])
@@ -254,6 +266,25 @@ def profile_numeric(
     )
 
 
-def check_same_binning(a: NumericProfile, b: NumericProfile, column: str) -> None:
-    if a.edges.shape != b.edges.shape or not np.array_equal(a.edges, b.edges):
-        raise ProfileError(f"column {column!r}: profiles use different histogram edges")
+def out_of_range_counts(reference: NumericProfile, current: NumericProfile) -> tuple[int, int]:
+    """How many finite values of ``current`` lie below / above the reference's range.
+
+    Exact when ``current`` was profiled on the reference's edges: the reference minimum is an
+    edge, and the last inner edge sits just above the reference maximum.
+
+    >>> ref = profile_numeric(np.arange(10.0))
+    >>> out_of_range_counts(ref, profile_numeric(np.array([-1.0, 0.0, 9.0, 9.5, 20.0]), ref.edges))
+    (1, 2)
+    """
+    if current.values is not None:
+        return (
+            int(np.count_nonzero(current.values < reference.min)),
+            int(np.count_nonzero(current.values > reference.max)),
+        )
+    if reference.finite == 0 or not np.array_equal(reference.edges, current.edges):
+        counts = rebin(current, reference.edges) if reference.edges.size else current.counts
+    else:
+        counts = current.counts
+    low = int(np.searchsorted(reference.edges, reference.min, side="left"))
+    high = int(np.searchsorted(reference.edges, np.nextafter(reference.max, np.inf), side="left"))
+    return int(counts[: low + 1].sum()), int(counts[high + 1 :].sum())

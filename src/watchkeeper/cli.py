@@ -1,0 +1,148 @@
+"""The ``watchkeeper`` command line: parses arguments and calls the library.
+
+Exit codes: 0 ok; 1 a ``--fail-on`` condition held; 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from watchkeeper.errors import WatchkeeperError
+
+FORMATS = ("html", "json", "md")
+_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".json": "json", ".md": "md", ".markdown": "md"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watchkeeper",
+        description="Monitor machine-learning models: drift, data quality, performance, alerts.",
+    )
+    parser.add_argument("--version", action="version", version=f"watchkeeper {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    report = commands.add_parser(
+        "report",
+        help="drift and data-quality report of current data against a reference",
+        description="Compare CURRENT data with REFERENCE data (or a saved .wkprofile) and report "
+        "feature drift and data-quality findings. Files: Parquet, CSV, JSON lines.",
+    )
+    report.add_argument("reference", help="reference data file or saved .wkprofile")
+    report.add_argument("current", help="current data file")
+    report.add_argument("--config", metavar="F", help="YAML config (schema overrides, drift tests, thresholds)")
+    report.add_argument("--format", choices=FORMATS, help="output format (default: from -o's suffix, else html)")
+    report.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: a summary on stdout)")
+    report.add_argument(
+        "--fail-on",
+        choices=("drift", "quality", "any"),
+        help="exit 1 when a column drifted (drift), a high or critical quality finding exists "
+        "(quality), or either (any)",
+    )
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    report.set_defaults(run=_run_report)
+
+    profile = commands.add_parser(
+        "profile",
+        help="save a reference profile to reuse in later reports",
+        description="Profile DATA (Parquet, CSV, JSON lines) and save it as a compact .wkprofile.",
+    )
+    profile.add_argument("data", help="reference data file")
+    profile.add_argument("-o", "--output", metavar="OUT", required=True, help="profile file to write (.wkprofile)")
+    profile.add_argument("--config", metavar="F", help="YAML config (schema overrides and ignored columns)")
+    profile.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    profile.set_defaults(run=_run_profile)
+    return parser
+
+
+def _version() -> str:
+    from watchkeeper import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except WatchkeeperError as exc:
+        print(f"watchkeeper: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("watchkeeper: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+@contextmanager
+def _progress(enabled: bool, total: int | None, label: str) -> Iterator[object]:
+    """A column-by-column progress bar on stderr when it is a terminal."""
+    if not (enabled and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda _column: bar.advance(task)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from watchkeeper.config import load_config
+    from watchkeeper.report import compute_report
+
+    fmt = args.format
+    if fmt is None and args.output:
+        fmt = _SUFFIX_FORMAT.get(Path(args.output).suffix.lower(), "html")
+    config = load_config(args.config)
+    with _progress(not args.quiet, None, "profiling columns") as advance:
+        report = compute_report(args.reference, args.current, config, progress=advance)  # type: ignore[arg-type]
+    if fmt is not None:
+        text = _render(report, fmt)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.output or fmt is None:
+        if not args.quiet:
+            from watchkeeper.report.render_terminal import print_summary
+
+            print_summary(report, args.output)
+    return 1 if report.failed(args.fail_on) else 0
+
+
+def _render(report: object, fmt: str) -> str:
+    from watchkeeper.report import render_html, render_json, render_markdown
+
+    renderers = {"json": render_json, "html": render_html, "md": render_markdown}
+    return renderers[fmt](report)  # type: ignore[operator,no-any-return]
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    from watchkeeper.config import load_config
+    from watchkeeper.data import read_table
+    from watchkeeper.profiles.serialize import SUFFIX, save_profile
+    from watchkeeper.report.compute import profile_reference_table
+
+    output = Path(args.output)
+    if output.suffix != SUFFIX:
+        raise_usage = f"the profile file must end in {SUFFIX} (got '{output}')"
+        print(f"watchkeeper: error: {raise_usage}", file=sys.stderr)
+        return 2
+    config = load_config(args.config)
+    table = read_table(args.data, "data")
+    with _progress(not args.quiet, table.num_columns, "profiling columns") as advance:
+        profile = profile_reference_table(table, config, progress=advance)  # type: ignore[arg-type]
+    save_profile(profile, output)
+    if not args.quiet:
+        size = output.stat().st_size
+        print(f"profiled {profile.rows:,} rows × {len(profile.columns)} columns -> {output} ({size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The report configuration file (YAML), validated on load.
+
+Unknown keys are errors, and every error names the key path and the bad value::
+
+    schema:
+      columns: {zip_code: categorical}   # override inferred types
+      ignore: [request_id]               # never profiled
+    drift:
+      method: default          # or: evidently
+      alpha: 0.05              # family-wise error rate of one report
+      correction: holm         # or: bh, none
+      dataset_drift_share: 0.5 # dataset drift when this share of columns drifted
+      effect_threshold: {numeric: 0.1, categorical: 0.1}
+      types:   {categorical: {test: psi, threshold: 0.2}}
+      columns: {age: {test: ks, threshold: 0.01}}
+      test_datetime: false
+      exact: false             # exact statistics from raw values instead of fine histograms
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+from watchkeeper.drift.registry import default_registry
+from watchkeeper.drift.selection import DriftSettings, TestChoice
+from watchkeeper.errors import ConfigError
+from watchkeeper.schema import ColumnType
+
+TypeName = Literal["numeric", "categorical", "boolean", "datetime", "text", "embedding"]
+
+
+class TestSpec(msgspec.Struct, forbid_unknown_fields=True):
+    test: str
+    threshold: float | None = None
+
+
+class SchemaSection(msgspec.Struct, forbid_unknown_fields=True):
+    columns: dict[str, TypeName] = {}
+    ignore: list[str] = []
+
+
+class DriftSection(msgspec.Struct, forbid_unknown_fields=True):
+    method: Literal["default", "evidently"] = "default"
+    alpha: float = 0.05
+    correction: Literal["holm", "bh", "none"] = "holm"
+    dataset_drift_share: float = 0.5
+    effect_threshold: dict[TypeName, float] = {}
+    types: dict[TypeName, TestSpec] = {}
+    columns: dict[str, TestSpec] = {}
+    test_datetime: bool = False
+    exact: bool = False
+
+
+class ReportConfig(msgspec.Struct, forbid_unknown_fields=True):
+    schema: SchemaSection = msgspec.field(default_factory=SchemaSection)
+    drift: DriftSection = msgspec.field(default_factory=DriftSection)
+
+    def drift_settings(self) -> DriftSettings:
+        d = self.drift
+        return DriftSettings(
+            method=d.method,
+            alpha=d.alpha,
+            correction=d.correction,
+            effect_threshold=dict(d.effect_threshold),
+            dataset_drift_share=d.dataset_drift_share,
+            per_type={k: TestChoice(v.test, v.threshold) for k, v in d.types.items()},
+            per_column={k: TestChoice(v.test, v.threshold) for k, v in d.columns.items()},
+            test_datetime=d.test_datetime,
+        )
+
+    def type_overrides(self) -> dict[str, ColumnType]:
+        return {name: ColumnType(kind) for name, kind in self.schema.columns.items()}
+
+
+def parse_config(data: Any, source: str = "config") -> ReportConfig:
+    """Validate a decoded YAML document.
+
+    >>> parse_config({"drift": {"alpha": 0.01}}).drift.alpha
+    0.01
+    >>> parse_config({"drift": {"alpah": 0.01}})
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: drift.alpah: unknown key (got 0.01)
+    >>> parse_config({"drift": {"alpha": 3}})
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: drift.alpha: must be between 0 and 1 (got 3.0)
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, data, "the file must hold a mapping of sections")
+    try:
+        config = msgspec.convert(data, ReportConfig, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _config_error(exc, data) from None
+    _check_ranges(config)
+    return config
+
+
+def _config_error(exc: msgspec.ValidationError, data: Any) -> ConfigError:
+    message = str(exc)
+    problem, _, where = message.partition(" - at `$")
+    path = [p for p in where.rstrip("`").replace("[", ".").replace("]", "").split(".") if p]
+    path = [p.strip("'\"") for p in path]
+    if problem.startswith("Object contains unknown field"):
+        field = problem.split("`")[1]
+        path.append(field)
+        return ConfigError(".".join(path), _lookup(data, path), "unknown key")
+    return ConfigError(".".join(path) or "config", _lookup(data, path), problem.rstrip("."))
+
+
+def _lookup(data: Any, path: list[str]) -> Any:
+    for key in path:
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
+            return None
+    return data
+
+
+def _check_ranges(config: ReportConfig) -> None:
+    d = config.drift
+    for key, value in (("drift.alpha", d.alpha), ("drift.dataset_drift_share", d.dataset_drift_share)):
+        if not 0 < value <= 1:
+            raise ConfigError(key, value, "must be between 0 and 1")
+    known = default_registry().names()
+    for section, specs in (("types", d.types), ("columns", d.columns)):
+        for key, spec in specs.items():
+            if spec.test not in known:
+                raise ConfigError(
+                    f"drift.{section}.{key}.test", spec.test, f"unknown drift test; known: {', '.join(known)}"
+                )
+    for kind, threshold in d.effect_threshold.items():
+        if threshold < 0:
+            raise ConfigError(f"drift.effect_threshold.{kind}", threshold, "must not be negative")
+
+
+def load_config(path: str | Path | None) -> ReportConfig:
+    """Load and validate a YAML config file (no path: all defaults)."""
+    if path is None:
+        return ReportConfig()
+    target = Path(path)
+    if not target.exists():
+        raise ConfigError("--config", str(target), "file does not exist")
+    try:
+        data = yaml.safe_load(target.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(target), "", f"is not valid YAML: {exc}") from None
+    return parse_config(data, str(target))

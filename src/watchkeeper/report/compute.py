@@ -1,0 +1,85 @@
+"""Compute a report once: load, infer the schema, profile both sides, test, check.
+
+Rendering is separate (``render_json``, ``render_html``, ``render_markdown``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from watchkeeper.config import ReportConfig, load_config
+from watchkeeper.data import read_table
+from watchkeeper.drift.selection import evaluate_drift
+from watchkeeper.errors import InputError
+from watchkeeper.profiles.dataset import DatasetProfile, build_profile
+from watchkeeper.profiles.numeric import EXACT_CAP
+from watchkeeper.profiles.serialize import is_profile_path, load_profile
+from watchkeeper.quality.duplicate_rows import count_duplicate_rows
+from watchkeeper.quality.run import run_checks
+from watchkeeper.report.model import Report
+from watchkeeper.schema import infer_schema
+
+Progress = Callable[[str], None]
+
+
+def _describe(source: Any) -> str:
+    return str(source) if isinstance(source, str | Path) else type(source).__name__
+
+
+def reference_profile(
+    source: Any, config: ReportConfig, *, keep_values: int = EXACT_CAP, progress: Progress | None = None
+) -> tuple[DatasetProfile, int | None]:
+    """The reference as a profile (loaded, or built from data) and its duplicate-row count."""
+    if isinstance(source, DatasetProfile):
+        return source, None
+    if is_profile_path(source):
+        return load_profile(source), None
+    table = read_table(source, "reference")
+    return profile_reference_table(table, config, keep_values=keep_values, progress=progress), count_duplicate_rows(table)
+
+
+def profile_reference_table(
+    table: pa.Table, config: ReportConfig, *, keep_values: int = EXACT_CAP, progress: Progress | None = None
+) -> DatasetProfile:
+    if table.num_columns == 0:
+        raise InputError("the reference has no columns")
+    schema = infer_schema(table, config.type_overrides(), config.schema.ignore)
+    return build_profile(table, schema, keep_values=keep_values, on_column=progress)
+
+
+def compute_report(
+    reference: Any,
+    current: Any,
+    config: ReportConfig | str | Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Report:
+    """Compare ``current`` data with a ``reference`` (data or a saved profile)."""
+    if not isinstance(config, ReportConfig):
+        config = load_config(config)
+    keep = 2**62 if config.drift.exact else EXACT_CAP
+    ref_profile, ref_duplicates = reference_profile(reference, config, keep_values=keep, progress=progress)
+    table = read_table(current, "current")
+    common = [c for c in ref_profile.schema.names if c in table.column_names]
+    if not common:
+        raise InputError(
+            "the current data has none of the reference's columns "
+            f"(reference: {', '.join(ref_profile.schema.names[:8]) or 'none'}; "
+            f"current: {', '.join(table.column_names[:8]) or 'none'})"
+        )
+    for name in config.drift.columns:
+        if name not in ref_profile.schema:
+            raise InputError(f"config drift.columns names {name!r}, which the reference does not have")
+    cur_profile = build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress)
+    drift = evaluate_drift(ref_profile, cur_profile, config.drift_settings())
+    quality = run_checks(
+        ref_profile,
+        cur_profile,
+        current_duplicates=count_duplicate_rows(table),
+        reference_duplicates=ref_duplicates,
+    )
+    return Report(ref_profile, cur_profile, drift, quality, _describe(reference), _describe(current))

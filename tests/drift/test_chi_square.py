@@ -1,0 +1,47 @@
+"""Pearson's chi-square against scipy on tables without sparse cells."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from scipy.stats import chi2_contingency
+
+from watchkeeper.drift.chi_square import CHI_SQUARE
+from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
+
+
+def labels(counts: dict[str, int]) -> CategoricalProfile:
+    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
+
+
+@pytest.mark.parametrize(
+    ("reference", "current"),
+    [
+        # two categories, a clear shift
+        ({"a": 500, "b": 500}, {"a": 600, "b": 400}),
+        # four categories, small shift, unequal sample sizes
+        ({"a": 120, "b": 80, "c": 60, "d": 40}, {"a": 250, "b": 170, "c": 100, "d": 90}),
+        # no shift at all
+        ({"x": 30, "y": 70}, {"x": 60, "y": 140}),
+        # a category missing from the current sample (expected counts still >= 5)
+        ({"a": 50, "b": 50, "c": 40}, {"a": 60, "b": 60}),
+    ],
+)
+def test_matches_scipy(reference: dict[str, int], current: dict[str, int]) -> None:
+    names = sorted(set(reference) | set(current))
+    table = [[reference.get(n, 0) for n in names], [current.get(n, 0) for n in names]]
+    expected = chi2_contingency(table, correction=False)
+    result = CHI_SQUARE(labels(reference), labels(current))
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-12, abs=1e-12)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_rare_categories_are_pooled_before_the_test() -> None:
+    # r1..r5 have expected counts below 5 and share one column; r0 (2 + 9 values) keeps its own
+    rare = {f"r{i}": 2 for i in range(6)}
+    ref, cur = labels({"a": 400, "b": 300, **rare}), labels({"a": 300, "b": 350, "r0": 9})
+    pooled_by_hand = [[400, 300, 2, 10], [300, 350, 9, 0]]
+    expected = chi2_contingency(pooled_by_hand, correction=False)
+    result = CHI_SQUARE(ref, cur)
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-9)

@@ -1,0 +1,50 @@
+"""The G-test against scipy's log-likelihood chi2_contingency, on chi-square's pooled table."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from scipy.stats import chi2_contingency
+
+from watchkeeper.drift.chi_square import pooled_table
+from watchkeeper.drift.g_test import G_TEST
+from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
+
+
+def labels(counts: dict[str, int]) -> CategoricalProfile:
+    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
+
+
+@pytest.mark.parametrize(
+    ("reference", "current"),
+    [
+        # two categories, a clear shift
+        ({"a": 500, "b": 500}, {"a": 600, "b": 400}),
+        # four categories, small shift, unequal sample sizes
+        ({"a": 120, "b": 80, "c": 60, "d": 40}, {"a": 250, "b": 170, "c": 100, "d": 90}),
+        # no shift at all
+        ({"x": 30, "y": 70}, {"x": 60, "y": 140}),
+        # a category missing from the current sample: its empty cell contributes nothing
+        ({"a": 50, "b": 50, "c": 40}, {"a": 60, "b": 60}),
+    ],
+)
+def test_matches_scipy(reference: dict[str, int], current: dict[str, int]) -> None:
+    names = sorted(set(reference) | set(current))
+    table = [[reference.get(n, 0) for n in names], [current.get(n, 0) for n in names]]
+    expected = chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    result = G_TEST(labels(reference), labels(current))
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-12, abs=1e-12)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_runs_on_the_pooled_table() -> None:
+    # r1..r5 (expected counts below 5) are pooled into one cell first, exactly as for
+    # chi-square; r0 (2 + 9 values) keeps its own column; scipy on that table agrees
+    rare = {f"r{i}": 2 for i in range(6)}
+    ref, cur = labels({"a": 400, "b": 300, **rare}), labels({"a": 300, "b": 350, "r0": 9})
+    table = pooled_table(ref, cur)
+    assert table.shape == (2, 4)
+    expected = chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    result = G_TEST(ref, cur)
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-9)
