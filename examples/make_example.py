@@ -20,7 +20,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
-PURPOSES = ["car", "home repair", "debt consolidation", "education", "medical bills", "wedding", "travel"]
+PURPOSES = [
+    "car",
+    "home repair",
+    "debt consolidation",
+    "education",
+    "medical bills",
+    "wedding",
+    "travel",
+]
 EXTRA_WORDS = ["urgent", "family", "new", "small", "business", "renovation", "payment", "costs"]
 
 
@@ -56,7 +64,12 @@ def make_frame(n: int, seed: int, current: bool) -> pa.Table:
     start = np.datetime64("2026-10-01" if current else "2026-06-01")
     timestamps = start + rng.integers(0, 30 * 24 * 3600, n).astype("timedelta64[s]")
     ids = np.arange(n) + (1_000_000 if current else 0)
-    score = 1 / (1 + np.exp(-(-2.5 + 2.2 * dti + 1.5 * np.nan_to_num(utilisation, nan=0.3) - 0.01 * (age - 40))))
+    score = 1 / (
+        1
+        + np.exp(
+            -(-2.5 + 2.2 * dti + 1.5 * np.nan_to_num(utilisation, nan=0.3) - 0.01 * (age - 40))
+        )
+    )
     columns: dict[str, pa.Array] = {
         "application_id": pa.array(ids),
         "applied_at": pa.array(timestamps),

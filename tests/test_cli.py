@@ -37,7 +37,16 @@ def test_json_output_follows_the_contract(files: tuple[Path, Path, Path], tmp_pa
     assert data["reference"]["rows"] == 3000 and data["current"]["rows"] == 3000
     assert data["dataset_drift"] is True and data["drifted_columns"] == ["x"]
     x = next(c for c in data["columns"] if c["name"] == "x")
-    assert {"name", "type", "test", "statistic", "threshold", "p_value", "drift_detected", "quality"} <= set(x)
+    assert {
+        "name",
+        "type",
+        "test",
+        "statistic",
+        "threshold",
+        "p_value",
+        "drift_detected",
+        "quality",
+    } <= set(x)
     assert "findings" in data["data_quality"]
 
 
@@ -51,9 +60,18 @@ def test_json_output_follows_the_contract(files: tuple[Path, Path, Path], tmp_pa
         ("shifted", "any", 1),
     ],
 )
-def test_fail_on_exit_codes(files: tuple[Path, Path, Path], which: str, fail_on: str | None, code: int) -> None:
+def test_fail_on_exit_codes(
+    files: tuple[Path, Path, Path], which: str, fail_on: str | None, code: int
+) -> None:
     ref, same, shifted = files
-    args = ["report", str(ref), str(shifted if which == "shifted" else same), "-q", "--format", "json"]
+    args = [
+        "report",
+        str(ref),
+        str(shifted if which == "shifted" else same),
+        "-q",
+        "--format",
+        "json",
+    ]
     if fail_on:
         args += ["--fail-on", fail_on]
     assert main(args) == code
@@ -84,7 +102,9 @@ def test_bad_inputs_get_one_line_errors_and_exit_2(
         assert len(err.splitlines()) == 1 and message in err, err
 
 
-def test_profile_then_report_from_the_saved_profile(files: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_profile_then_report_from_the_saved_profile(
+    files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     ref, _, shifted = files
     saved = tmp_path / "ref.wkprofile"
     assert main(["profile", str(ref), "-o", str(saved), "-q"]) == 0

@@ -33,9 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("reference", help="reference data file or saved .wkprofile")
     report.add_argument("current", help="current data file")
-    report.add_argument("--config", metavar="F", help="YAML config (schema overrides, drift tests, thresholds)")
-    report.add_argument("--format", choices=FORMATS, help="output format (default: from -o's suffix, else html)")
-    report.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: a summary on stdout)")
+    report.add_argument(
+        "--config", metavar="F", help="YAML config (schema overrides, drift tests, thresholds)"
+    )
+    report.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o's suffix, else html)"
+    )
+    report.add_argument(
+        "-o", "--output", metavar="OUT", help="write the report here (default: a summary on stdout)"
+    )
     report.add_argument(
         "--fail-on",
         choices=("drift", "quality", "any"),
@@ -51,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Profile DATA (Parquet, CSV, JSON lines) and save it as a compact .wkprofile.",
     )
     profile.add_argument("data", help="reference data file")
-    profile.add_argument("-o", "--output", metavar="OUT", required=True, help="profile file to write (.wkprofile)")
-    profile.add_argument("--config", metavar="F", help="YAML config (schema overrides and ignored columns)")
+    profile.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="profile file to write (.wkprofile)"
+    )
+    profile.add_argument(
+        "--config", metavar="F", help="YAML config (schema overrides and ignored columns)"
+    )
     profile.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     profile.set_defaults(run=_run_profile)
     return parser
@@ -107,11 +117,10 @@ def _run_report(args: argparse.Namespace) -> int:
             Path(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
-    if args.output or fmt is None:
-        if not args.quiet:
-            from watchkeeper.report.render_terminal import print_summary
+    if (args.output or fmt is None) and not args.quiet:
+        from watchkeeper.report.render_terminal import print_summary
 
-            print_summary(report, args.output)
+        print_summary(report, args.output)
     return 1 if report.failed(args.fail_on) else 0
 
 
@@ -140,7 +149,8 @@ def _run_profile(args: argparse.Namespace) -> int:
     save_profile(profile, output)
     if not args.quiet:
         size = output.stat().st_size
-        print(f"profiled {profile.rows:,} rows × {len(profile.columns)} columns -> {output} ({size / 1024:.0f} KiB)")
+        shape = f"{profile.rows:,} rows × {len(profile.columns)} columns"
+        print(f"profiled {shape} -> {output} ({size / 1024:.0f} KiB)")
     return 0
 
 

@@ -65,7 +65,7 @@ class ReportConfig(msgspec.Struct, forbid_unknown_fields=True):
             method=d.method,
             alpha=d.alpha,
             correction=d.correction,
-            effect_threshold=dict(d.effect_threshold),
+            effect_threshold={str(k): v for k, v in d.effect_threshold.items()},
             dataset_drift_share=d.dataset_drift_share,
             per_type={k: TestChoice(v.test, v.threshold) for k, v in d.types.items()},
             per_column={k: TestChoice(v.test, v.threshold) for k, v in d.columns.items()},
@@ -127,7 +127,10 @@ def _lookup(data: Any, path: list[str]) -> Any:
 
 def _check_ranges(config: ReportConfig) -> None:
     d = config.drift
-    for key, value in (("drift.alpha", d.alpha), ("drift.dataset_drift_share", d.dataset_drift_share)):
+    for key, value in (
+        ("drift.alpha", d.alpha),
+        ("drift.dataset_drift_share", d.dataset_drift_share),
+    ):
         if not 0 < value <= 1:
             raise ConfigError(key, value, "must be between 0 and 1")
     known = default_registry().names()
@@ -135,7 +138,9 @@ def _check_ranges(config: ReportConfig) -> None:
         for key, spec in specs.items():
             if spec.test not in known:
                 raise ConfigError(
-                    f"drift.{section}.{key}.test", spec.test, f"unknown drift test; known: {', '.join(known)}"
+                    f"drift.{section}.{key}.test",
+                    spec.test,
+                    f"unknown drift test; known: {', '.join(known)}",
                 )
     for kind, threshold in d.effect_threshold.items():
         if threshold < 0:

@@ -75,7 +75,9 @@ def _read_file(path: Path, role: str) -> pa.Table:
 
             return json.read_json(path)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        kind = {**dict.fromkeys(PARQUET, "Parquet"), **dict.fromkeys(CSV, "CSV")}.get(suffix, "JSON lines")
+        kind = {**dict.fromkeys(PARQUET, "Parquet"), **dict.fromkeys(CSV, "CSV")}.get(
+            suffix, "JSON lines"
+        )
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read {role} file '{path}' as {kind}: {first_line}") from None
     raise InputError(

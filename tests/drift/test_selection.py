@@ -115,8 +115,12 @@ def test_large_shift_at_small_n_is_drift() -> None:
 def test_evidently_preset_uses_p_values_at_small_reference_and_distances_above() -> None:
     rng = np.random.default_rng(7)
     settings = DriftSettings(method="evidently")
-    small = evaluate_drift(*_profiles({"x": rng.normal(0, 1, 500)}, {"x": rng.normal(0, 1, 500)}), settings)
-    large = evaluate_drift(*_profiles({"x": rng.normal(0, 1, 5000)}, {"x": rng.normal(0, 1, 5000)}), settings)
+    small = evaluate_drift(
+        *_profiles({"x": rng.normal(0, 1, 500)}, {"x": rng.normal(0, 1, 500)}), settings
+    )
+    large = evaluate_drift(
+        *_profiles({"x": rng.normal(0, 1, 5000)}, {"x": rng.normal(0, 1, 5000)}), settings
+    )
     assert (small.columns[0].test, small.columns[0].threshold) == ("ks", 0.05)
     assert (large.columns[0].test, large.columns[0].threshold) == ("wasserstein", 0.1)
 

@@ -13,7 +13,9 @@ from watchkeeper.profiles.numeric import NumericProfile, profile_numeric
 from watchkeeper.profiles.serialize import dumps, loads
 
 finite_floats = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-any_floats = st.one_of(finite_floats, st.just(float("nan")), st.just(float("inf")), st.just(float("-inf")))
+any_floats = st.one_of(
+    finite_floats, st.just(float("nan")), st.just(float("inf")), st.just(float("-inf"))
+)
 chunks = st.lists(any_floats, min_size=0, max_size=60)
 EDGES = profile_numeric(np.random.default_rng(0).normal(0, 1e3, 5000)).edges
 
@@ -50,13 +52,21 @@ def test_merged_hourly_profiles_equal_profile_of_all_rows(hours: list[list[float
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from("abcdefg")), max_size=40), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from("abcdefg")), max_size=40),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_categorical_hourly_merge_equals_whole(hours: list[list[str | None]]) -> None:
     profiles = [profile_categorical(pa.chunked_array([pa.array(h, pa.string())])) for h in hours]
     merged = profiles[0]
     for p in profiles[1:]:
         merged = merged + p
-    whole = profile_categorical(pa.chunked_array([pa.array([v for h in hours for v in h], pa.string())]))
+    whole = profile_categorical(
+        pa.chunked_array([pa.array([v for h in hours for v in h], pa.string())])
+    )
     assert merged.as_dict() == whole.as_dict()
     assert (merged.count, merged.nulls) == (whole.count, whole.nulls)
 
@@ -78,7 +88,9 @@ def test_profiles_on_different_edges_merge_with_exact_scalars() -> None:
 
 
 def test_dataset_profile_merge_and_round_trip() -> None:
-    table = pa.table({"x": [1.0, 2.0, None, 4.0] * 50, "c": ["a", "b", "c", None] * 50, "n": [1, 2, 3, 4] * 50})
+    table = pa.table(
+        {"x": [1.0, 2.0, None, 4.0] * 50, "c": ["a", "b", "c", None] * 50, "n": [1, 2, 3, 4] * 50}
+    )
     ref = build_profile(table)
     first, second = table.slice(0, 77), table.slice(77)
     merged = build_profile(first, reference=ref) + build_profile(second, reference=ref)

@@ -51,19 +51,25 @@ def mixed_tables(
     return side(ref_rows, False), side(cur_rows, True)
 
 
-def wide_tables(columns: int, rows: int, seed: int = 3) -> tuple[pa.Table, pa.Table]:
-    """``columns`` columns, three numeric to one categorical of 30 categories, a few shifted."""
+def wide_tables(
+    columns: int, rows: int, seed: int = 3, *, categories: int = 30, label: str = "category"
+) -> tuple[pa.Table, pa.Table]:
+    """``columns`` columns, three numeric to one categorical, every tenth shifted.
+
+    Categorical values are ``label`` followed by a number, out of ``categories``.
+    """
     rng = np.random.default_rng(seed)
-    labels = np.array([f"category_{i:02d}" for i in range(30)])
+    labels = np.array([f"{label} {i:05d}" for i in range(categories)], dtype=object)
 
     def side(current: bool) -> pa.Table:
         data: dict[str, object] = {}
         for i in range(columns):
-            shift = 0.7 if current and i % 10 == 0 else 0.0
+            shifted = current and i % 10 == 0
             if i % 4 == 3:
-                data[f"c{i:03d}"] = labels[rng.integers(0, 30 - (5 if shift else 0), rows)]
+                top = categories - categories // 6 if shifted else categories
+                data[f"c{i:03d}"] = labels[rng.integers(0, top, rows)]
             else:
-                data[f"x{i:03d}"] = rng.normal(shift, 1.0, rows)
+                data[f"x{i:03d}"] = rng.normal(0.7 if shifted else 0.0, 1.0, rows)
         return pa.table(data)
 
     return side(False), side(True)

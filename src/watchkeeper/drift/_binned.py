@@ -11,7 +11,7 @@ def aligned_histograms(
     reference: NumericProfile, current: NumericProfile
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts of both profiles on the reference's bins (current re-binned if its edges differ)."""
-    if reference.edges.shape == current.edges.shape and np.array_equal(reference.edges, current.edges):
+    if np.array_equal(reference.edges, current.edges):
         return reference.counts, current.counts
     return reference.counts, rebin(current, reference.edges)
 

@@ -49,7 +49,8 @@ class DriftTest:
     def detected(self, result: TestResult, threshold: float) -> bool:
         """Whether ``result`` is drift at ``threshold``.
 
-        >>> t = DriftTest("demo", "distance", frozenset({"numeric"}), 0.1, lambda r, c: TestResult(0.2))
+        >>> fixed = lambda r, c: TestResult(0.2)
+        >>> t = DriftTest("demo", "distance", frozenset({"numeric"}), 0.1, fixed)
         >>> t.detected(t(None, None), 0.1), t.detected(t(None, None), 0.3)
         (True, False)
         """
@@ -62,7 +63,8 @@ class Registry:
     """Drift tests by name. The built-ins are registered the same way a user's test is.
 
     >>> r = Registry()
-    >>> r.register(DriftTest("demo", "distance", frozenset({"numeric"}), 0.1, lambda a, b: TestResult(0.0)))
+    >>> zero = lambda a, b: TestResult(0.0)
+    >>> r.register(DriftTest("demo", "distance", frozenset({"numeric"}), 0.1, zero))
     >>> r.names()
     ['demo']
     >>> r.get("nope")

@@ -41,7 +41,9 @@ def pooled_table(reference: CategoricalProfile, current: CategoricalProfile) -> 
 
 
 def contingency_expected(table: np.ndarray) -> np.ndarray:
-    return np.asarray(np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum(), dtype=np.float64)
+    return np.asarray(
+        np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum(), dtype=np.float64
+    )
 
 
 def chi_square(reference: CategoricalProfile, current: CategoricalProfile) -> TestResult:

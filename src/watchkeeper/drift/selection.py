@@ -159,7 +159,7 @@ def adjust_p_values(p_values: Sequence[float], correction: Correction) -> list[f
     p = np.asarray(p_values, dtype=np.float64)
     m = p.size
     if m == 0 or correction == "none":
-        return p.tolist()
+        return [float(x) for x in p]
     order = np.argsort(p, kind="stable")
     ranked = p[order]
     if correction == "holm":
@@ -178,7 +178,7 @@ def _usable(profile: ColumnProfile) -> bool:
     count = getattr(profile, "present", None)
     if count is None:
         count = getattr(profile, "valid", profile.count - profile.missing)
-    return bool(count > 0)
+    return bool(count is not None and count > 0)
 
 
 @dataclass
@@ -216,28 +216,49 @@ def evaluate_drift(
         kind = column.type
         skip = _skip_reason(kind, ref, cur, settings, name)
         if skip:
-            decided[name] = ColumnDrift(name, kind, "", float("nan"), 0.0, False, skip, skipped=skip)
+            decided[name] = ColumnDrift(
+                name, kind, "", float("nan"), 0.0, False, skip, skipped=skip
+            )
             continue
         choice = settings.per_column.get(name) or settings.per_type.get(kind.value)
         if choice is None and settings.method == "evidently":
             choice = _evidently_choice(kind, ref)
-        statistics = _display_statistics(kind, ref, cur, registry)
+        run = _ColumnTests(registry, ref, cur)
+        statistics = {
+            t: run(t).statistic for t in DISPLAY_TESTS.get(kind, ()) if t in registry.names()
+        }
         if choice is not None:
-            decided[name] = _single_test(name, kind, ref, cur, choice, registry, statistics)
+            decided[name] = _single_test(name, kind, choice, run, statistics)
             continue
         effect_name, p_name = DEFAULT_PAIRS[kind]
         effect, p_test = registry.get(effect_name), registry.get(p_name)
-        effect_result = effect(ref, cur)
-        p_result = effect_result if p_test is effect else p_test(ref, cur)
+        effect_result, p_result = run(effect_name), run(p_name)
         threshold = settings.effect_threshold.get(kind.value, effect.default_threshold)
-        pending.append(_Pending(name, kind, effect, effect_result, threshold, p_test, p_result, statistics))
+        pending.append(
+            _Pending(name, kind, effect, effect_result, threshold, p_test, p_result, statistics)
+        )
     adjusted = adjust_p_values([_p_or_one(p.p_result) for p in pending], settings.correction)
     for item, p_adj in zip(pending, adjusted, strict=True):
         decided[item.name] = _default_verdict(item, p_adj, settings)
     columns = tuple(decided[n] for n in order)
     tested = [c for c in columns if c.skipped is None]
     share = sum(c.drift_detected for c in tested) / len(tested) if tested else 0.0
-    return DriftSummary(columns, bool(tested) and share >= settings.dataset_drift_share, share, settings)
+    return DriftSummary(
+        columns, bool(tested) and share >= settings.dataset_drift_share, share, settings
+    )
+
+
+class _ColumnTests:
+    """Runs registered tests on one column pair, each at most once."""
+
+    def __init__(self, registry: Registry, ref: ColumnProfile, cur: ColumnProfile) -> None:
+        self.registry, self.ref, self.cur = registry, ref, cur
+        self.results: dict[str, TestResult] = {}
+
+    def __call__(self, name: str) -> TestResult:
+        if name not in self.results:
+            self.results[name] = self.registry.get(name)(self.ref, self.cur)
+        return self.results[name]
 
 
 def _p_or_one(result: TestResult) -> float:
@@ -250,8 +271,8 @@ def _default_verdict(item: _Pending, p_adj: float, settings: DriftSettings) -> C
     significant = p_adj < settings.alpha
     large = bool(np.isfinite(stat) and stat >= item.threshold)
     correction = {"holm": "Holm-adjusted ", "bh": "BH-adjusted ", "none": ""}[settings.correction]
-    p_text = f"{correction}{item.p_test.name} p={p_adj:.3g} {'<' if significant else '≥'} {settings.alpha:g}"
-    e_text = f"{item.effect.name} {stat:.3g} {'≥' if large else '<'} {item.threshold:g}"
+    p_text = _compare(f"{correction}{item.p_test.name} p", p_adj, significant, settings.alpha, "<")
+    e_text = _compare(item.effect.name, stat, large, item.threshold, "≥")
     if significant and large:
         reason = f"drift: {e_text} and {p_text}"
     elif not significant:
@@ -273,28 +294,45 @@ def _default_verdict(item: _Pending, p_adj: float, settings: DriftSettings) -> C
     )
 
 
+def _compare(label: str, value: float, holds: bool, threshold: float, sign: str) -> str:
+    """``"ks p=0.01 < 0.05"``: the comparison that decided, with the sign that held."""
+    negated = {"<": "≥", "≥": "<"}[sign]
+    separator = "=" if label.endswith(" p") or label == "p" else " "
+    return f"{label}{separator}{value:.3g} {sign if holds else negated} {threshold:g}"
+
+
 def _single_test(
     name: str,
     kind: ColumnType,
-    ref: ColumnProfile,
-    cur: ColumnProfile,
     choice: TestChoice,
-    registry: Registry,
+    run: _ColumnTests,
     statistics: dict[str, float],
 ) -> ColumnDrift:
-    test = registry.get(choice.test)
+    test = run.registry.get(choice.test)
     threshold = choice.threshold if choice.threshold is not None else test.default_threshold
-    result = test(ref, cur)
+    result = run(test.name)
     detected = test.detected(result, threshold)
+    verdict = "drift" if detected else "no drift"
     if test.kind == "p_value":
         p = result.p_value if result.p_value is not None else float("nan")
-        reason = f"{'drift' if detected else 'no drift'}: {test.name} p={p:.3g} {'<' if detected else '≥'} {threshold:g}"
+        reason = f"{verdict}: {_compare(f'{test.name} p', p, detected, threshold, '<')}"
         return ColumnDrift(
-            name, kind, test.name, result.statistic, threshold, detected, reason,
-            p_value=result.p_value, p_value_raw=result.p_value, p_test=test.name, statistics=statistics,
+            name,
+            kind,
+            test.name,
+            result.statistic,
+            threshold,
+            detected,
+            reason,
+            p_value=result.p_value,
+            p_value_raw=result.p_value,
+            p_test=test.name,
+            statistics=statistics,
         )
-    reason = f"{'drift' if detected else 'no drift'}: {test.name} {result.statistic:.3g} {'≥' if detected else '<'} {threshold:g}"
-    return ColumnDrift(name, kind, test.name, result.statistic, threshold, detected, reason, statistics=statistics)
+    reason = f"{verdict}: {_compare(test.name, result.statistic, detected, threshold, '≥')}"
+    return ColumnDrift(
+        name, kind, test.name, result.statistic, threshold, detected, reason, statistics=statistics
+    )
 
 
 def _skip_reason(
@@ -322,14 +360,3 @@ def _evidently_choice(kind: ColumnType, ref: ColumnProfile) -> TestChoice | None
         binary = getattr(ref, "distinct", 0) <= 2
         return TestChoice("z_test" if binary else "chi_square", 0.05)
     return TestChoice("wasserstein" if numeric else "jensen_shannon", 0.1)
-
-
-def _display_statistics(
-    kind: ColumnType, ref: ColumnProfile, cur: ColumnProfile, registry: Registry
-) -> dict[str, float]:
-    known = set(registry.names())
-    out: dict[str, float] = {}
-    for test_name in DISPLAY_TESTS.get(kind, ()):
-        if test_name in known:
-            out[test_name] = registry.get(test_name)(ref, cur).statistic
-    return out

@@ -58,7 +58,9 @@ class CategoricalProfile:
         merged = self.as_dict()
         for name, n in zip(other.categories, other.counts.tolist(), strict=True):
             merged[name] = merged.get(name, 0) + n
-        return _from_counts(merged, self.count + other.count, self.nulls + other.nulls, self.other + other.other)
+        return _from_counts(
+            merged, self.count + other.count, self.nulls + other.nulls, self.other + other.other
+        )
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -46,7 +46,12 @@ def to_float(array: pa.ChunkedArray) -> Converted:
         return Converted(np.full(len(array), np.nan), nulls, 0)
     if pa.types.is_temporal(t):
         return _temporal_to_float(array)
-    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+    if (
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+    ):
         values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return Converted(np.asarray(values, dtype=np.float64), nulls, 0)
     if pa.types.is_string(t) or pa.types.is_large_string(t):

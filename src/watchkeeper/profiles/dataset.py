@@ -54,7 +54,8 @@ class DatasetProfile:
         for name in self.schema.names:
             a, b = self.columns[name], other.columns[name]
             if type(a) is not type(b):
-                raise ProfileError(f"column {name!r} is {type(a).__name__} in one profile, {type(b).__name__} in the other")
+                kinds = f"{type(a).__name__} in one profile, {type(b).__name__} in the other"
+                raise ProfileError(f"column {name!r} is {kinds}")
             merged[name] = a + b  # type: ignore[operator]
         extra = tuple(dict.fromkeys(self.extra_columns + other.extra_columns))
         return DatasetProfile(self.schema, self.rows + other.rows, merged, extra)

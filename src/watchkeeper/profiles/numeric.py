@@ -12,8 +12,9 @@ sketch: a quantile is read off the cumulative counts, interpolated within its bi
 
 >>> import numpy as np
 >>> ref = profile_numeric(np.arange(1000.0))
->>> hourly = [profile_numeric(np.arange(500.0), ref.edges), profile_numeric(np.arange(500.0, 1000.0), ref.edges)]
->>> merged = hourly[0] + hourly[1]
+>>> first = profile_numeric(np.arange(500.0), ref.edges)
+>>> second = profile_numeric(np.arange(500.0, 1000.0), ref.edges)
+>>> merged = first + second
 >>> bool((merged.counts == ref.counts).all()), merged.count, merged.mean
 (True, 1000, 499.5)
 >>> round(ref.quantile(0.5), 1)
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-
 
 FINE_BINS = 1024
 TAIL_BINS = 32
@@ -175,7 +175,9 @@ class NumericProfile:
         return cls(
             edges=np.asarray(state["edges"], dtype=np.float64),
             counts=np.asarray(state["counts"], dtype=np.int64),
-            values=None if state["values"] is None else np.asarray(state["values"], dtype=np.float64),
+            values=None
+            if state["values"] is None
+            else np.asarray(state["values"], dtype=np.float64),
             type_error_examples=tuple(state.get("type_error_examples", ())),
             **{k: state[k] for k in _SCALARS},
         )
@@ -185,7 +187,18 @@ class NumericProfile:
         return replace(self, edges=edges, counts=rebin(self, edges))
 
 
-_SCALARS = ("count", "nulls", "nans", "pos_inf", "neg_inf", "type_errors", "min", "max", "mean", "m2")
+_SCALARS = (
+    "count",
+    "nulls",
+    "nans",
+    "pos_inf",
+    "neg_inf",
+    "type_errors",
+    "min",
+    "max",
+    "mean",
+    "m2",
+)
 
 
 def rebin(profile: NumericProfile, edges: np.ndarray) -> np.ndarray:

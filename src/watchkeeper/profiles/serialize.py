@@ -84,13 +84,16 @@ def loads(data: bytes, source: str = "profile") -> DatasetProfile:
     (3, ['x', 'c'], {'a': 2, 'b': 1})
     """
     if not data.startswith(MAGIC):
-        raise ProfileError(f"{source} is not a watchkeeper profile (it does not start with the profile header)")
+        raise ProfileError(
+            f"{source} is not a watchkeeper profile (it does not start with the profile header)"
+        )
     try:
         document = msgspec.msgpack.decode(zlib.decompress(data[len(MAGIC) :]))
     except (zlib.error, msgspec.DecodeError) as exc:
         raise ProfileError(f"{source} is damaged: {exc}") from None
     if document.get("version") != FORMAT_VERSION:
-        raise ProfileError(f"{source} has profile format {document.get('version')}, this version reads {FORMAT_VERSION}")
+        found = document.get("version")
+        raise ProfileError(f"{source} has profile format {found}; expected {FORMAT_VERSION}")
     schema = Schema.from_dict(document["schema"])
     schema = Schema(schema.columns, tuple((str(a), str(b)) for a, b in document.get("ignored", [])))
     columns: dict[str, ColumnProfile] = {}

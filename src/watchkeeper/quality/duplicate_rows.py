@@ -205,7 +205,7 @@ def _dictionary_keys(array: pa.DictionaryArray) -> _Codes | _Words:
 
 
 def _list_keys(array: pa.Array) -> _Words:
-    """One word per list: its elements' keys mixed with their positions, summed, plus its length."""
+    """One word per list: the sum of its elements' keys, each mixed with its position."""
     t = array.type
     if pa.types.is_fixed_size_list(t):
         offsets = (np.arange(len(array) + 1, dtype=np.int64) + array.offset) * t.list_size
@@ -221,7 +221,6 @@ def _list_keys(array: pa.Array) -> _Words:
     mixed = _row_hashes([_Words(elements)], len(child))
     sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(mixed, dtype=np.uint64)])
     words = sums[relative[1:]] - sums[relative[:-1]]
-    words += lengths.astype(np.uint64) * _LENGTH_MULTIPLIER
     return _Words(words, _nulls(array))
 
 
@@ -270,8 +269,7 @@ def _multiplier(index: int) -> np.uint64:
     return np.uint64((z ^ (z >> 31)) | 1)
 
 
-_POSITION_MULTIPLIER = _multiplier(-1)  # column indices start at 0: these never collide
-_LENGTH_MULTIPLIER = _multiplier(-2)
+_POSITION_MULTIPLIER = _multiplier(-1)  # column indices start at 0: this one is apart
 
 
 def _row_hashes(

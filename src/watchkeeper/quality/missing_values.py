@@ -30,7 +30,7 @@ from watchkeeper.quality.empty_columns import usable
 CHECK = "missing_values"
 MATERIAL_INCREASE = 0.05  # percentage points, as a fraction
 NEW_MISSING_SHARE = 0.01  # where the reference had no missing values at all
-HIGH_INCREASE = 0.26
+HIGH_INCREASE = 0.25
 ALPHA = 0.01
 _TOLERANCE = 1e-12  # a difference of two shares is not exact in floating point
 

@@ -31,7 +31,11 @@ def _describe(source: Any) -> str:
 
 
 def reference_profile(
-    source: Any, config: ReportConfig, *, keep_values: int = EXACT_CAP, progress: Progress | None = None
+    source: Any,
+    config: ReportConfig,
+    *,
+    keep_values: int = EXACT_CAP,
+    progress: Progress | None = None,
 ) -> tuple[DatasetProfile, int | None]:
     """The reference as a profile (loaded, or built from data) and its duplicate-row count."""
     if isinstance(source, DatasetProfile):
@@ -39,11 +43,17 @@ def reference_profile(
     if is_profile_path(source):
         return load_profile(source), None
     table = read_table(source, "reference")
-    return profile_reference_table(table, config, keep_values=keep_values, progress=progress), count_duplicate_rows(table)
+    return profile_reference_table(
+        table, config, keep_values=keep_values, progress=progress
+    ), count_duplicate_rows(table)
 
 
 def profile_reference_table(
-    table: pa.Table, config: ReportConfig, *, keep_values: int = EXACT_CAP, progress: Progress | None = None
+    table: pa.Table,
+    config: ReportConfig,
+    *,
+    keep_values: int = EXACT_CAP,
+    progress: Progress | None = None,
 ) -> DatasetProfile:
     if table.num_columns == 0:
         raise InputError("the reference has no columns")
@@ -62,7 +72,9 @@ def compute_report(
     if not isinstance(config, ReportConfig):
         config = load_config(config)
     keep = 2**62 if config.drift.exact else EXACT_CAP
-    ref_profile, ref_duplicates = reference_profile(reference, config, keep_values=keep, progress=progress)
+    ref_profile, ref_duplicates = reference_profile(
+        reference, config, keep_values=keep, progress=progress
+    )
     table = read_table(current, "current")
     common = [c for c in ref_profile.schema.names if c in table.column_names]
     if not common:
@@ -73,7 +85,9 @@ def compute_report(
         )
     for name in config.drift.columns:
         if name not in ref_profile.schema:
-            raise InputError(f"config drift.columns names {name!r}, which the reference does not have")
+            raise InputError(
+                f"config drift.columns names {name!r}, which the reference does not have"
+            )
     cur_profile = build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress)
     drift = evaluate_drift(ref_profile, cur_profile, config.drift_settings())
     quality = run_checks(
@@ -82,4 +96,6 @@ def compute_report(
         current_duplicates=count_duplicate_rows(table),
         reference_duplicates=ref_duplicates,
     )
-    return Report(ref_profile, cur_profile, drift, quality, _describe(reference), _describe(current))
+    return Report(
+        ref_profile, cur_profile, drift, quality, _describe(reference), _describe(current)
+    )

@@ -73,7 +73,7 @@ class Report:
             "data_quality": quality,
             "schema": {
                 "columns": self.schema.to_dict(),
-                "ignored": {name: why for name, why in self.schema.ignored},
+                "ignored": dict(self.schema.ignored),
             },
             "settings": {
                 "method": s.method,

@@ -146,10 +146,8 @@ def _summary(report: Report) -> str:
         css, headline = "drift", "Dataset drift detected"
     else:  # amber while some columns drift, below the dataset-level share
         css, headline = ("some" if drifted else "ok"), "No dataset drift"
-    counts = dict.fromkeys(Severity, 0)
-    for f in report.quality.findings:
-        counts[f.severity] += 1
-    chips = "".join(f"<span>{_badge(s)} {n}</span>" for s, n in counts.items() if n) or "none"
+    counts = report.quality.counts
+    chips = "".join(f"<span>{_badge(Severity(s))} {n}</span>" for s, n in counts.items() if n)
     not_tested = f"<div><b>{skipped}</b> not tested</div>" if skipped else ""
     return (
         f'<section class="verdict {css}" id="summary"><div class="big">{headline}</div>'
@@ -158,7 +156,7 @@ def _summary(report: Report) -> str:
         f"{drift.settings.dataset_drift_share:.0%})</div>{not_tested}"
         f"<div><b>{rows(report.reference.rows)}</b> reference rows</div>"
         f"<div><b>{rows(report.current.rows)}</b> current rows</div>"
-        f'<div class="chips">data quality: {chips}</div></div>'
+        f'<div class="chips">data quality: {chips or "no findings"}</div></div>'
         f'<p class="rule">Decision rule: {_e(decision_rule(drift.settings))}</p></section>'
     )
 

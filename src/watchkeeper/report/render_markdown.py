@@ -59,10 +59,8 @@ def _verdict(c: ColumnDrift) -> str:
 def _summary(report: Report) -> list[str]:
     drift = report.drift
     headline = "Dataset drift detected" if report.dataset_drift else "No dataset drift"
-    counts = dict.fromkeys(Severity, 0)
-    for f in report.quality.findings:
-        counts[f.severity] += 1
-    quality = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or "no findings"
+    counts = report.quality.counts
+    quality = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
     skipped = len(drift.columns) - len(drift.tested)
     not_tested = f" ({skipped} not tested)" if skipped else ""
     return [
@@ -84,9 +82,8 @@ def _findings(findings: Sequence[Finding]) -> list[str]:
     lines += ["| severity | check | column | finding |", "|---|---|---|---|"]
     for f in sorted(findings, key=lambda f: f.severity.rank):
         where = code(f.column) if f.column is not None else "whole dataset"
-        lines.append(
-            f"| {_severity(f.severity)} | {code(f.check)} | {where} | {text(clip(f.message, MESSAGE_CHARS))} |"
-        )
+        message = text(clip(f.message, MESSAGE_CHARS))
+        lines.append(f"| {_severity(f.severity)} | {code(f.check)} | {where} | {message} |")
     return lines
 
 

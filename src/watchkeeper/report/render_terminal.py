@@ -19,7 +19,9 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.3g}"
 
 
-def print_summary(report: Report, output: str | None = None, console: Console | None = None) -> None:
+def print_summary(
+    report: Report, output: str | None = None, console: Console | None = None
+) -> None:
     console = console or Console()
     drift = report.drift
     tested = len(drift.tested)

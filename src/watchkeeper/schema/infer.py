@@ -94,11 +94,15 @@ def _infer_column(name: str, array: pa.ChunkedArray, max_int_categories: int) ->
     if pa.types.is_temporal(t):
         return ColumnSchema(name, ColumnType.DATETIME, f"{t} values")
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return ColumnSchema(name, ColumnType.EMBEDDING, "numeric vectors", _embedding_dim(name, array))
+        return ColumnSchema(
+            name, ColumnType.EMBEDDING, "numeric vectors", _embedding_dim(name, array)
+        )
     if pa.types.is_integer(t):
         distinct = pc.count_distinct(array).as_py()
         if distinct <= max_int_categories:
-            return ColumnSchema(name, ColumnType.CATEGORICAL, f"integers with {distinct} distinct values")
+            return ColumnSchema(
+                name, ColumnType.CATEGORICAL, f"integers with {distinct} distinct values"
+            )
         return ColumnSchema(name, ColumnType.NUMERIC, f"integers with {distinct} distinct values")
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         return ColumnSchema(name, ColumnType.NUMERIC, f"{t} values")
@@ -124,7 +128,9 @@ def _infer_strings(name: str, array: pa.ChunkedArray) -> ColumnSchema:
     mean_tokens = float(np.mean(tokens)) if len(tokens) else 0.0
     if distinct_share > TEXT_MIN_DISTINCT_SHARE and mean_tokens >= TEXT_MIN_MEAN_TOKENS:
         return ColumnSchema(
-            name, ColumnType.TEXT, f"{distinct_share:.0%} distinct, {mean_tokens:.1f} words on average"
+            name,
+            ColumnType.TEXT,
+            f"{distinct_share:.0%} distinct, {mean_tokens:.1f} words on average",
         )
     return ColumnSchema(name, ColumnType.CATEGORICAL, f"{distinct_share:.0%} distinct strings")
 
