@@ -594,6 +594,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for result in results:
         print_size(result)
+    end_load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    machine["load average at end (1/5/15 min)"] = " / ".join(f"{x:.2f}" for x in end_load)
+    print(f"\n- load average at end (1/5/15 min): {machine['load average at end (1/5/15 min)']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         document = {

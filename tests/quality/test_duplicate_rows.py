@@ -12,7 +12,13 @@ import pytest
 from quality_helpers import keys, profiles
 
 from watchkeeper.quality.base import CheckContext
-from watchkeeper.quality.duplicate_rows import BLOCK, count_duplicate_rows, duplicate_rows
+from watchkeeper.quality.duplicate_rows import (
+    BLOCK,
+    _row_hashes,
+    _Words,
+    count_duplicate_rows,
+    duplicate_rows,
+)
 
 NAN_PATTERNS = [0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000, 0x7FF8_0000_0000_0001]
 
@@ -186,3 +192,16 @@ def test_structured_distinct_rows_do_not_collide() -> None:
     table = pa.table({"a": a, "b": b * 2.0**40, "c": c.astype(np.int64), "d": pa.array(c % 7)})
     assert table.num_rows == 288_000
     assert count_duplicate_rows(table) == 0
+
+
+def test_every_input_bit_reaches_the_low_bits_of_the_hash() -> None:
+    # Row hashes are sums over columns, so each column's mixed key must carry every input bit
+    # down to its low bits; otherwise values differing only in high bits (whole-number floats)
+    # pile up on few sums.
+    rng = np.random.default_rng(11)
+    words = rng.integers(0, 2**63, 2000, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    base = _row_hashes([_Words(words)], len(words))
+    for bit in range(64):
+        flipped = _row_hashes([_Words(words ^ np.uint64(1 << bit))], len(words))
+        low_changed = ((base ^ flipped) & np.uint64(0xFFFF)) != 0
+        assert low_changed.mean() > 0.99, bit

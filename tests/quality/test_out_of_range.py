@@ -79,10 +79,9 @@ def test_message_names_range_and_counts() -> None:
     assert finding.value == pytest.approx(0.15)
 
 
-def test_datetime_range_is_written_as_dates() -> None:
+def test_datetime_columns_are_not_checked() -> None:
+    """New timestamps past the reference's last one are how time works, not a data problem."""
     day = 86_400
     reference = pa.array([day * i for i in range(10)], pa.timestamp("s"))
     current = pa.array([day * 3, day * 400], pa.timestamp("s"))
-    [finding] = run(out_of_range, {"t": reference}, {"t": current})
-    assert "[1970-01-01T00:00:00+00:00, 1970-01-10T00:00:00+00:00]" in finding.message
-    assert finding.severity.value == "high"
+    assert run(out_of_range, {"t": reference}, {"t": current}) == []

@@ -112,6 +112,8 @@ def test_long_tables_fold_the_rest_away() -> None:
         ("plain", "plain"),  # nothing to escape
         ("a|b", r"a\|b"),  # a pipe would end the cell
         ("*x* _y_", r"\*x\* \_y\_"),  # emphasis
+        ("cat_1", "cat_1"),  # an underscore inside a word cannot start emphasis
+        ("__init__", r"\_\_init\_\_"),  # around a word it can
         ("[l](u)", r"\[l\](u)"),  # a link
         ("two\nlines", "two lines"),  # a newline would end the row
     ],

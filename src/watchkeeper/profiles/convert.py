@@ -130,6 +130,8 @@ def to_strings(array: pa.ChunkedArray) -> pa.ChunkedArray:
 
     >>> to_strings(pa.chunked_array([[True, None, False]])).to_pylist()
     ['true', None, 'false']
+    >>> to_strings(pa.chunked_array([[[1, 2], None]])).to_pylist()
+    ['[1, 2]', None]
     """
     array = _decode_dictionary(array)
     t = array.type
@@ -144,4 +146,8 @@ def to_strings(array: pa.ChunkedArray) -> pa.ChunkedArray:
         if present.any() and np.array_equal(values[present], np.round(values[present])):
             ints = pa.array(np.where(present, values, 0).astype(np.int64), mask=~present)
             return pa.chunked_array([ints.cast(pa.string())])
-    return array.cast(pa.string())
+    if _castable_to_string(t):
+        return array.cast(pa.string())
+    # Lists, structs, maps: compared by their text form, never an error.
+    texts = [None if v is None else str(v) for v in array.to_pylist()]
+    return pa.chunked_array([pa.array(texts, pa.string())])

@@ -92,8 +92,8 @@ class NumericProfile:
 
     @property
     def missing(self) -> int:
-        """Rows without a usable number: nulls, NaN and unreadable values."""
-        return self.nulls + self.nans + self.type_errors
+        """Rows without a value: nulls and NaN (unreadable values are ``type_errors``)."""
+        return self.nulls + self.nans
 
     @property
     def variance(self) -> float:

@@ -67,7 +67,3 @@ def number(value: float, kind: ColumnType = ColumnType.NUMERIC) -> str:
         except (OverflowError, OSError, ValueError):
             pass
     return f"{value:.6g}"
-
-
-def is_numeric_kind(kind: ColumnType) -> bool:
-    return kind in (ColumnType.NUMERIC, ColumnType.DATETIME)

@@ -51,7 +51,7 @@ def non_finite(
             against = f"reference had {ref_inf} infinite and {ref_nan} NaN"
         rows = f"{percent(fraction)} of {cur.count} rows"
         message = f"{name}: {' and '.join(parts)} in current data ({rows}); {against}"
-        severity = Severity.WARNING if inf else Severity.INFO
+        severity = Severity.WARNING if inf and ref_inf == 0 else Severity.INFO
         details = {
             "nan": nan,
             "pos_inf": cur.pos_inf,

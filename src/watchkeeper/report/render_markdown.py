@@ -16,7 +16,8 @@ from watchkeeper.report.model import Report
 
 MAIN_ROWS = 25  # drift-table rows shown before the rest fold into a <details> block
 MESSAGE_CHARS = 300  # the JSON report keeps every message whole
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~&])")
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # intraword _ is plain text
 _DRIFT_HEAD = (
     "| column | type | test | statistic | threshold | p-value | verdict | reason "
     "| worst quality finding |\n"
@@ -29,8 +30,11 @@ def text(value: object) -> str:
 
     >>> text("a|b <i>*c*</i>")
     'a\\|b \\<i\\>\\*c\\*\\</i\\>'
+    >>> text("cat_1 _x_")
+    'cat_1 \\_x\\_'
     """
-    return _SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    escaped = _SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _UNDERSCORE.sub(r"\\_", escaped)
 
 
 def code(value: object) -> str:

@@ -16,6 +16,8 @@ def _fmt(value: float | None) -> str:
         return "–"
     if value != value:  # NaN
         return "–"
+    if value == 0:
+        return "0" if value == 0 else "–"
     return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.3g}"
 
 
@@ -33,7 +35,7 @@ def print_summary(
     )
     table = Table(show_lines=False, header_style="bold")
     for name in ("column", "type", "test", "statistic", "threshold", "p-value", "drift"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for c in report.column_order()[:MAX_ROWS]:
         table.add_row(
             c.name,
