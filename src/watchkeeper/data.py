@@ -66,7 +66,10 @@ def _read_file(path: Path, role: str) -> pa.Table:
 
             # ParquetFile.read decodes column chunks one after another (no read-ahead buffers),
             # which halves peak memory on large files and keeps pandas out of the process.
-            return pq.ParquetFile(path, pre_buffer=False).read()
+            # String columns stay dictionary-encoded as Parquet stores them: smaller, and
+            # categories are counted on their codes.
+            strings = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type)]
+            return pq.ParquetFile(path, pre_buffer=False, read_dictionary=strings).read()
         if suffix in CSV:
             from pyarrow import csv
 

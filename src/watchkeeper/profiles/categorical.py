@@ -95,16 +95,28 @@ def _from_counts(counts: dict[str, int], count: int, nulls: int, other: int) -> 
 
 
 def profile_categorical(array: pa.ChunkedArray) -> CategoricalProfile:
-    """Count the categories of an Arrow column (dictionary-encoded once, counted on codes)."""
-    strings = to_strings(array)
-    encoded = pc.dictionary_encode(strings).combine_chunks()
-    codes = encoded.indices.drop_null().to_numpy(zero_copy_only=False)
-    tallies = np.bincount(codes, minlength=len(encoded.dictionary))
-    names = encoded.dictionary.to_pylist()
+    """Count the categories of an Arrow column on dictionary codes.
+
+    String dictionaries (as Parquet hands them over) are counted as they are; anything else is
+    read as text and dictionary-encoded once.
+    """
+    if pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
+        encoded = array.unify_dictionaries()
+    else:
+        encoded = pc.dictionary_encode(to_strings(array))
+    if encoded.num_chunks == 0:
+        return _from_counts({}, 0, 0, 0)
+    dictionary = encoded.chunk(0).dictionary
+    tallies = np.zeros(len(dictionary), dtype=np.int64)
+    for chunk in encoded.chunks:
+        codes = chunk.indices.drop_null().to_numpy(zero_copy_only=False)
+        tallies += np.bincount(codes, minlength=len(dictionary))
+    seen = np.flatnonzero(tallies)
+    names = dictionary.take(pa.array(seen)).to_pylist()
     return _from_counts(
-        {str(n): int(c) for n, c in zip(names, tallies.tolist(), strict=True)},
-        len(strings),
-        strings.null_count,
+        {str(n): int(c) for n, c in zip(names, tallies[seen].tolist(), strict=True)},
+        len(array),
+        array.null_count,
         0,
     )
 

@@ -249,15 +249,19 @@ def profile_numeric(
     values = np.asarray(values, dtype=np.float64)
     finite_mask = np.isfinite(values)
     n_finite = int(np.count_nonzero(finite_mask))
-    finite = values if n_finite == values.size else values[finite_mask]
-    n_nan = int(np.count_nonzero(np.isnan(values)))
-    pos_inf = int(np.count_nonzero(values == np.inf))
+    if n_finite == values.size:  # the common case: one pass decides there is nothing else
+        finite, n_nan, pos_inf = values, 0, 0
+    else:
+        finite = values[finite_mask]
+        n_nan = int(np.count_nonzero(np.isnan(values)))
+        pos_inf = int(np.count_nonzero(values == np.inf))
     if edges is None:
         edges = reference_edges(finite)
     counts = _histogram(finite, edges)
     if n_finite:
         mean = float(finite.mean())
-        m2 = float(np.square(finite - mean).sum())
+        deviations = finite - mean
+        m2 = float(np.dot(deviations, deviations))
         low, high = float(finite.min()), float(finite.max())
     else:
         mean, m2, low, high = float("nan"), 0.0, float("nan"), float("nan")
