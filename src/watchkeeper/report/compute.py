@@ -6,6 +6,7 @@ Rendering is separate (``render_json``, ``render_html``, ``render_markdown``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,20 @@ def reference_profile(
     if is_profile_path(source):
         return load_profile(source), None
     table = read_table(source, "reference")
-    return profile_reference_table(
-        table, config, keep_values=keep_values, progress=progress
-    ), count_duplicate_rows(table)
+    return _with_duplicates(
+        table,
+        lambda: profile_reference_table(table, config, keep_values=keep_values, progress=progress),
+    )
+
+
+def _with_duplicates(
+    table: pa.Table, make_profile: Callable[[], DatasetProfile]
+) -> tuple[DatasetProfile, int]:
+    """Profile ``table`` while its duplicate rows are counted on a second thread (profiling
+    alone leaves part of a core idle)."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        duplicates = background.submit(count_duplicate_rows, table)
+        return make_profile(), duplicates.result()
 
 
 def profile_reference_table(
@@ -88,12 +100,15 @@ def compute_report(
             raise InputError(
                 f"config drift.columns names {name!r}, which the reference does not have"
             )
-    cur_profile = build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress)
+    cur_profile, current_duplicates = _with_duplicates(
+        table,
+        lambda: build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress),
+    )
     drift = evaluate_drift(ref_profile, cur_profile, config.drift_settings())
     quality = run_checks(
         ref_profile,
         cur_profile,
-        current_duplicates=count_duplicate_rows(table),
+        current_duplicates=current_duplicates,
         reference_duplicates=ref_duplicates,
     )
     return Report(
