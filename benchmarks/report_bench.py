@@ -27,6 +27,7 @@ import importlib.util
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -205,7 +206,7 @@ def child_env() -> dict[str, str]:
 
 def watchkeeper_command(args: argparse.Namespace) -> list[str]:
     if args.command:
-        return args.command.split()
+        return shlex.split(str(args.command))
     return [sys.executable, "-m", "watchkeeper"]
 
 
@@ -397,6 +398,26 @@ def print_size(result: SizeResult) -> None:
             print(f"- {key}: {value:.1f}×")
 
 
+def git_revision() -> str:
+    """The checkout's commit, and whether the working tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"git {head}{' + uncommitted changes in src/' if dirty else ''}"
+
+
 def machine_description(evidently_python: Path | None) -> dict[str, str]:
     import numpy
     import pyarrow
@@ -434,7 +455,7 @@ def machine_description(evidently_python: Path | None) -> dict[str, str]:
     try:
         import watchkeeper
 
-        info["watchkeeper"] = watchkeeper.__version__
+        info["watchkeeper"] = f"{watchkeeper.__version__} ({git_revision()})"
     except ImportError as exc:
         info["watchkeeper"] = f"not importable ({exc})"
     if evidently_python is not None:
