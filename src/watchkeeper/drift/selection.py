@@ -18,7 +18,9 @@ every p-value is tiny and the effect-size gate does it, so the same mild shift d
 ``method="evidently"`` reproduces Evidently's default choice for users who migrate: with at
 most 1000 reference rows KS (numeric), chi-square (categorical, > 2 categories) or the Z-test
 (binary) at p < 0.05, uncorrected; above that normalised Wasserstein ≥ 0.1 (numeric) and
-Jensen–Shannon ≥ 0.1 (categorical).
+Jensen–Shannon ≥ 0.1 (categorical). Its chi-square is watchkeeper's two-sample test with rare
+categories pooled, not Evidently's goodness-of-fit test against the reference shares, so at small
+sizes it raises fewer categorical alarms than Evidently.
 
 A test named for a column or a column type in the settings replaces either rule for it: that
 single test decides at its threshold (p-value tests uncorrected).
