@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
+from drift_helpers import labels
 from scipy.stats import chi2_contingency
 
 from watchkeeper.drift.chi_square import CHI_SQUARE
-from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
-
-
-def labels(counts: dict[str, int]) -> CategoricalProfile:
-    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
 
 
 @pytest.mark.parametrize(

@@ -5,16 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyarrow as pa
 import pytest
+from drift_helpers import labels
 
 from watchkeeper.drift.hellinger import HELLINGER
-from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
 from watchkeeper.profiles.numeric import profile_numeric
-
-
-def labels(counts: dict[str, int]) -> CategoricalProfile:
-    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
 
 
 @pytest.mark.parametrize(

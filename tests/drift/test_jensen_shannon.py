@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pytest
+from drift_helpers import labels
 from scipy.spatial.distance import jensenshannon
 
 from watchkeeper.drift._binned import coarse_histograms
 from watchkeeper.drift.jensen_shannon import JENSEN_SHANNON
-from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
 from watchkeeper.profiles.numeric import profile_numeric
-
-
-def labels(counts: dict[str, int]) -> CategoricalProfile:
-    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
 
 
 @pytest.mark.parametrize(

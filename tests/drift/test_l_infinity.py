@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from drift_helpers import labels
 
 from watchkeeper.drift.l_infinity import L_INFINITY
-from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
-
-
-def labels(counts: dict[str, int]) -> CategoricalProfile:
-    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
+from watchkeeper.profiles.categorical import profile_categorical
 
 
 @pytest.mark.parametrize(

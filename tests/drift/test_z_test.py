@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import math
 
-import pyarrow as pa
 import pytest
+from drift_helpers import labels
 
 from watchkeeper.drift.z_test import Z_TEST
-from watchkeeper.profiles.categorical import CategoricalProfile, profile_categorical
-
-
-def labels(counts: dict[str, int]) -> CategoricalProfile:
-    return profile_categorical(pa.chunked_array([[k for k, n in counts.items() for _ in range(n)]]))
 
 
 def by_hand(hits_ref: int, n_ref: int, hits_cur: int, n_cur: int) -> tuple[float, float]:

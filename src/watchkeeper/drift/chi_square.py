@@ -15,6 +15,8 @@ first, so sparse high-cardinality columns do not raise false alarms at small sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import chdtrc
 
@@ -46,16 +48,28 @@ def contingency_expected(table: np.ndarray) -> np.ndarray:
     )
 
 
-def chi_square(reference: CategoricalProfile, current: CategoricalProfile) -> TestResult:
+def contingency_test(
+    reference: CategoricalProfile,
+    current: CategoricalProfile,
+    statistic: Callable[[np.ndarray], float],
+) -> TestResult:
+    """A homogeneity test on the pooled table: ``statistic(table)`` against chi-square(k - 1)."""
     table = pooled_table(reference, current)
     if table.size == 0 or (table.sum(axis=1) == 0).any():
         return TestResult(float("nan"), None)  # one side has no values: nothing to compare
     if table.shape[1] < 2:
         return TestResult(0.0, 1.0)  # a single category on both sides: no difference
+    value = max(statistic(table), 0.0)
+    return TestResult(value, float(chdtrc(table.shape[1] - 1, value)))
+
+
+def pearson_statistic(table: np.ndarray) -> float:
     expected = contingency_expected(table)
-    statistic = float(np.sum((table - expected) ** 2 / expected))
-    dof = table.shape[1] - 1
-    return TestResult(statistic, float(chdtrc(dof, statistic)))
+    return float(np.sum((table - expected) ** 2 / expected))
+
+
+def chi_square(reference: CategoricalProfile, current: CategoricalProfile) -> TestResult:
+    return contingency_test(reference, current, pearson_statistic)
 
 
 CHI_SQUARE = DriftTest(

@@ -18,10 +18,9 @@ approximation pooled into one cell), so the two tests see identical data.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import chdtrc
 
 from watchkeeper.drift.base import DriftTest, TestResult
-from watchkeeper.drift.chi_square import contingency_expected, pooled_table
+from watchkeeper.drift.chi_square import contingency_expected, contingency_test
 from watchkeeper.profiles.categorical import CategoricalProfile
 
 
@@ -37,14 +36,7 @@ def g_statistic(table: np.ndarray) -> float:
 
 
 def g_test(reference: CategoricalProfile, current: CategoricalProfile) -> TestResult:
-    table = pooled_table(reference, current)
-    if table.size == 0 or (table.sum(axis=1) == 0).any():
-        return TestResult(float("nan"))
-    if table.shape[1] < 2:
-        return TestResult(0.0, 1.0)
-    statistic = max(g_statistic(table), 0.0)
-    dof = table.shape[1] - 1
-    return TestResult(statistic, float(chdtrc(dof, statistic)))
+    return contingency_test(reference, current, g_statistic)
 
 
 G_TEST = DriftTest(
