@@ -299,8 +299,10 @@ def _default_verdict(item: _Pending, p_adj: float, settings: DriftSettings) -> C
 def _compare(label: str, value: float, holds: bool, threshold: float, sign: str) -> str:
     """``"ks p=0.01 < 0.05"``: the comparison that decided, with the sign that held."""
     negated = {"<": "≥", "≥": "<"}[sign]
-    separator = "=" if label.endswith(" p") or label == "p" else " "
-    return f"{label}{separator}{value:.3g} {sign if holds else negated} {threshold:g}"
+    is_p = label.endswith(" p")
+    # a p-value of 0 is below what a double can hold
+    shown = "<1e-300" if is_p and value == 0 else ("=" if is_p else " ") + f"{value:.3g}"
+    return f"{label}{shown} {sign if holds else negated} {threshold:g}"
 
 
 def _single_test(
