@@ -19,8 +19,9 @@ Unknown keys are errors, and every error names the key path and the bad value::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 import yaml
@@ -33,7 +34,7 @@ from watchkeeper.schema import ColumnType
 TypeName = Literal["numeric", "categorical", "boolean", "datetime", "text", "embedding"]
 
 
-class TestSpec(msgspec.Struct, forbid_unknown_fields=True):
+class DriftTestSpec(msgspec.Struct, forbid_unknown_fields=True):
     test: str
     threshold: float | None = None
 
@@ -49,8 +50,8 @@ class DriftSection(msgspec.Struct, forbid_unknown_fields=True):
     correction: Literal["holm", "bh", "none"] = "holm"
     dataset_drift_share: float = 0.5
     effect_threshold: dict[TypeName, float] = {}
-    types: dict[TypeName, TestSpec] = {}
-    columns: dict[str, TestSpec] = {}
+    types: dict[TypeName, DriftTestSpec] = {}
+    columns: dict[str, DriftTestSpec] = {}
     test_datetime: bool = False
     exact: bool = False
 
@@ -97,21 +98,56 @@ def parse_config(data: Any, source: str = "config") -> ReportConfig:
     try:
         config = msgspec.convert(data, ReportConfig, strict=False)
     except msgspec.ValidationError as exc:
-        raise _config_error(exc, data) from None
+        raise config_error(exc, data, ReportConfig) from None
     _check_ranges(config)
     return config
 
 
-def _config_error(exc: msgspec.ValidationError, data: Any) -> ConfigError:
-    message = str(exc)
-    problem, _, where = message.partition(" - at `$")
-    path = [p for p in where.rstrip("`").replace("[", ".").replace("]", "").split(".") if p]
-    path = [p.strip("'\"") for p in path]
+def config_error(exc: msgspec.ValidationError, data: Any, schema: type) -> ConfigError:
+    """A :class:`ConfigError` naming the key path of a msgspec validation error.
+
+    msgspec writes mapping keys as ``[...]``; the key is found again by validating each entry
+    of that mapping against the mapping's value type.
+    """
+    problem, _, where = str(exc).partition(" - at `$")
+    parts = [a or b for a, b in re.findall(r"\.([^.\[`]+)|\[([^\]]+)\]", where)]
+    path = _resolve(parts, data, schema)
     if problem.startswith("Object contains unknown field"):
-        field = problem.split("`")[1]
-        path.append(field)
+        path.append(problem.split("`")[1])
         return ConfigError(".".join(path), _lookup(data, path), "unknown key")
     return ConfigError(".".join(path) or "config", _lookup(data, path), problem.rstrip("."))
+
+
+def _resolve(parts: list[str], data: Any, schema: Any) -> list[str]:
+    path: list[str] = []
+    for part in parts:
+        if part == "..." and isinstance(data, dict):
+            value_type = get_args(schema)[1] if get_args(schema) else Any
+            part = next((str(k) for k, v in data.items() if not _valid(v, value_type)), part)
+            schema = value_type
+        else:
+            schema = _member_type(schema, part)
+        path.append(part)
+        data = _lookup(data, [part])
+    return path
+
+
+def _member_type(schema: Any, part: str) -> Any:
+    if isinstance(schema, type) and issubclass(schema, msgspec.Struct):
+        for f in msgspec.structs.fields(schema):
+            if f.encode_name == part:
+                return f.type
+        return Any
+    args = get_args(schema)
+    return args[0] if part.isdigit() and args else Any
+
+
+def _valid(value: Any, schema: Any) -> bool:
+    try:
+        msgspec.convert(value, schema, strict=False)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def _lookup(data: Any, path: list[str]) -> Any:

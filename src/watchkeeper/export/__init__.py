@@ -1,0 +1,1 @@
+"""Exporters: Prometheus, StatsD, CloudWatch EMF, files for BI tools."""

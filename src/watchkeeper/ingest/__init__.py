@@ -1,0 +1,1 @@
+"""Intake: record decoding and validation, the durable event log, batching into the store."""

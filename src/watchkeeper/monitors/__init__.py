@@ -1,0 +1,1 @@
+"""Window monitors: profiles + config + now -> metric samples."""

@@ -1,0 +1,158 @@
+"""``watchkeeper.yaml``: the service configuration (monitoring as code), validated on load.
+
+Unknown keys are errors and every error names the key path and the bad value. The minimal
+file of the design (a store, one model with a reference, prediction, label and window, and one
+webhook receiver) is valid; every other key has a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+from watchkeeper.config import DriftSection, SchemaSection, config_error
+from watchkeeper.errors import ConfigError
+
+Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
+_DURATION = re.compile(r"^(\d+)(s|m|h|d|w)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, key: str = "duration") -> timedelta:
+    """``"90s"``, ``"15m"``, ``"1h"``, ``"1d"``, ``"2w"`` as a timedelta.
+
+    >>> parse_duration("1h"), parse_duration("7d").days
+    (datetime.timedelta(seconds=3600), 7)
+    >>> parse_duration("1 hour", "models.credit.windows.0")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: models.credit.windows.0: not a duration like 30m, 1h or 1d (got '1 hour')
+    """
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(key, text, "not a duration like 30m, 1h or 1d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+class KpiSpec(msgspec.Struct, forbid_unknown_fields=True):
+    """A business KPI over outcome events joined to predictions by id.
+
+    ``aggregate``: ``rate`` (share of predictions with at least one such outcome, e.g.
+    conversion), ``sum`` / ``mean`` of the outcome values per prediction (e.g. revenue per
+    prediction), or ``count`` of outcome events.
+    """
+
+    outcome: str
+    aggregate: Literal["rate", "sum", "mean", "count"] = "mean"
+
+
+class PerformanceSection(msgspec.Struct, forbid_unknown_fields=True):
+    min_label_coverage: float = 0.5  # below this share of labelled predictions: provisional
+    threshold: float = 0.5  # binary: score at or above it is the positive class
+    positive_label: str | None = None  # binary: which label value is positive (default: 1/true)
+
+
+class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
+    task: Task
+    reference: str | None = None  # data file or .wkprofile
+    prediction: str = "prediction"
+    scores: list[str] = []
+    label: str | None = None
+    segments: list[str] = []
+    windows: list[str] = msgspec.field(default_factory=lambda: ["1h"])
+    schema: SchemaSection = msgspec.field(default_factory=SchemaSection)
+    drift: DriftSection = msgspec.field(default_factory=DriftSection)
+    performance: PerformanceSection = msgspec.field(default_factory=PerformanceSection)
+    kpis: dict[str, KpiSpec] = {}
+    retention: str = "90d"
+
+    def window_lengths(self, key: str) -> list[timedelta]:
+        return [parse_duration(w, f"{key}.windows.{i}") for i, w in enumerate(self.windows)]
+
+
+class ServerSection(msgspec.Struct, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # names of environment variables holding bearer tokens for write endpoints (never the
+    # tokens themselves); none set means writes are open (loopback use only)
+    token_env: list[str] = []
+    evaluate_every: str = "1m"  # the scheduler's tick
+
+
+class AlertingSection(msgspec.Struct, forbid_unknown_fields=True):
+    receivers: dict[str, dict[str, Any]] = {}
+    route: dict[str, Any] = {}
+
+
+class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
+    store: str = "./wk-data"
+    models: dict[str, ModelConfig] = {}
+    server: ServerSection = msgspec.field(default_factory=ServerSection)
+    alerting: AlertingSection = msgspec.field(default_factory=AlertingSection)
+    base_dir: str = "."  # set on load: relative paths are relative to the config file
+
+    def path(self, relative: str) -> Path:
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    def tokens(self) -> set[str]:
+        """The bearer tokens read from the configured environment variables."""
+        return {os.environ[name] for name in self.server.token_env if os.environ.get(name)}
+
+
+def parse_service_config(data: Any, base_dir: str = ".") -> ServiceConfig:
+    """Validate a decoded ``watchkeeper.yaml``.
+
+    >>> c = parse_service_config({"models": {"credit": {"task": "binary_classification",
+    ...     "label": "label", "windows": ["1h", "1d"]}}})
+    >>> [w.total_seconds() for w in c.models["credit"].window_lengths("models.credit")]
+    [3600.0, 86400.0]
+    >>> parse_service_config({"models": {"credit": {"task": "classify"}}})
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: models.credit.task: Invalid enum value 'classify' (got 'classify')
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("watchkeeper.yaml", data, "the file must hold a mapping of sections")
+    try:
+        config = msgspec.convert({**data, "base_dir": base_dir}, ServiceConfig, strict=False)
+    except msgspec.ValidationError as exc:
+        raise config_error(exc, data, ServiceConfig) from None
+    _check(config)
+    return config
+
+
+def _check(config: ServiceConfig) -> None:
+    for name, model in config.models.items():
+        key = f"models.{name}"
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise ConfigError(key, name, "model names may use letters, digits, '_', '-' and '.'")
+        if not model.windows:
+            raise ConfigError(f"{key}.windows", model.windows, "give at least one window")
+        model.window_lengths(key)
+        parse_duration(model.retention, f"{key}.retention")
+        coverage = model.performance.min_label_coverage
+        if not 0 <= coverage <= 1:
+            raise ConfigError(f"{key}.performance.min_label_coverage", coverage, "must be between 0 and 1")
+    parse_duration(config.server.evaluate_every, "server.evaluate_every")
+    if not 0 < config.server.port < 65536:
+        raise ConfigError("server.port", config.server.port, "must be a TCP port")
+
+
+def load_service_config(path: str | Path) -> ServiceConfig:
+    target = Path(path)
+    if not target.exists():
+        raise ConfigError("--config", str(target), "file does not exist")
+    try:
+        data = yaml.safe_load(target.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(target), "", f"is not valid YAML: {exc}") from None
+    return parse_service_config(data, str(target.parent))
