@@ -65,7 +65,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     profile.set_defaults(run=_run_profile)
+    check = commands.add_parser(
+        "check",
+        help="validate watchkeeper.yaml and the references it names, without starting anything",
+        description="Validate the service configuration: keys and values, durations, and each "
+        "model's reference (read and profiled once). Exit 0 when valid, 2 otherwise.",
+    )
+    check.add_argument("--config", metavar="F", default="watchkeeper.yaml", help="service config file")
+    check.set_defaults(run=_run_check)
     return parser
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from watchkeeper.runtime import load_runtimes
+    from watchkeeper.settings import load_service_config
+
+    config = load_service_config(args.config)
+    runtimes = load_runtimes(config)
+    print(f"{args.config}: valid; store {config.store}; {len(runtimes)} model(s)")
+    for name, runtime in runtimes.items():
+        model = runtime.config
+        kinds: dict[str, int] = {}
+        for column in runtime.schema:
+            kinds[column.type.value] = kinds.get(column.type.value, 0) + 1
+        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        rows = runtime.reference.rows if runtime.reference else 0
+        print(
+            f"  {name}: {model.task}, windows {', '.join(model.windows)}; "
+            f"reference {rows:,} rows; features: {summary or 'none'}"
+        )
+    return 0
 
 
 def _version() -> str:
