@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate the service configuration: keys and values, durations, and each "
         "model's reference (read and profiled once). Exit 0 when valid, 2 otherwise.",
     )
-    check.add_argument("--config", metavar="F", default="watchkeeper.yaml", help="service config file")
+    check.add_argument(
+        "--config", metavar="F", default="watchkeeper.yaml", help="service config file"
+    )
     check.set_defaults(run=_run_check)
     return parser
 

@@ -29,10 +29,10 @@ def parse_duration(text: str, key: str = "duration") -> timedelta:
 
     >>> parse_duration("1h"), parse_duration("7d").days
     (datetime.timedelta(seconds=3600), 7)
-    >>> parse_duration("1 hour", "models.credit.windows.0")
+    >>> parse_duration("1 hour", "windows.0")
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.credit.windows.0: not a duration like 30m, 1h or 1d (got '1 hour')
+    watchkeeper.errors.ConfigError: windows.0: not a duration like 30m, 1h or 1d (got '1 hour')
     """
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not match or int(match.group(1)) == 0:
@@ -113,10 +113,10 @@ def parse_service_config(data: Any, base_dir: str = ".") -> ServiceConfig:
     ...     "label": "label", "windows": ["1h", "1d"]}}})
     >>> [w.total_seconds() for w in c.models["credit"].window_lengths("models.credit")]
     [3600.0, 86400.0]
-    >>> parse_service_config({"models": {"credit": {"task": "classify"}}})
+    >>> parse_service_config({"models": {"m": {"task": "classify"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.credit.task: Invalid enum value 'classify' (got 'classify')
+    watchkeeper.errors.ConfigError: models.m.task: Invalid enum value 'classify' (got 'classify')
     """
     if data is None:
         data = {}
@@ -141,7 +141,9 @@ def _check(config: ServiceConfig) -> None:
         parse_duration(model.retention, f"{key}.retention")
         coverage = model.performance.min_label_coverage
         if not 0 <= coverage <= 1:
-            raise ConfigError(f"{key}.performance.min_label_coverage", coverage, "must be between 0 and 1")
+            raise ConfigError(
+                f"{key}.performance.min_label_coverage", coverage, "must be between 0 and 1"
+            )
     parse_duration(config.server.evaluate_every, "server.evaluate_every")
     if not 0 < config.server.port < 65536:
         raise ConfigError("server.port", config.server.port, "must be a TCP port")
