@@ -261,7 +261,7 @@ def profile_numeric(
     if n_finite:
         mean = float(finite.mean())
         deviations = finite - mean
-        m2 = float(np.dot(deviations, deviations))
+        m2 = float(np.einsum("i,i->", deviations, deviations))  # no BLAS thread spin
         low, high = float(finite.min()), float(finite.max())
     else:
         mean, m2, low, high = float("nan"), 0.0, float("nan"), float("nan")

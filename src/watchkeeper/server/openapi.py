@@ -1,0 +1,232 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``, written by hand.
+
+A test compares its paths and methods with the app's routes, so it cannot drift silently.
+
+>>> doc = openapi_document()
+>>> doc["openapi"], sorted(doc["paths"]["/v1/models/{model}/labels"])
+('3.1.0', ['post'])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_REF = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF + name}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR = _json(_ref("Error"), "error, with details naming each bad record and field")
+_MODEL = {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}
+_TIME = {"type": "string", "format": "date-time"}
+_WHEN = {"oneOf": [_TIME, {"type": "number", "description": "epoch seconds"}]}
+_NUMBER_OR_TEXT = {"type": ["number", "string"]}
+
+
+def _intake(kind: str, record: str, max_body_bytes: int) -> dict[str, Any]:
+    batch = {"type": "array", "items": _ref(record)}
+    return {
+        "post": {
+            "summary": f"Send a batch of {kind}",
+            "description": (
+                "A JSON array, or NDJSON (Content-Type application/x-ndjson or a body not "
+                "starting with '['), optionally gzip-compressed (Content-Encoding: gzip). "
+                "Answered once the batch is durable; a bad record rejects the whole batch. "
+                f"Bodies over {max_body_bytes} bytes (also once unpacked) are refused."
+            ),
+            "security": [{"bearer": []}, {}],
+            "parameters": [_MODEL],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": batch},
+                    "application/x-ndjson": {"schema": _ref(record)},
+                },
+            },
+            "responses": {
+                "202": _json(_ref("Accepted"), "the batch is durable"),
+                "400": _ERROR,
+                "401": _ERROR,
+                "404": _ERROR,
+                "413": _ERROR,
+                "415": _ERROR,
+                "503": _ERROR,
+            },
+        }
+    }
+
+
+def _get(summary: str, response: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"get": {"summary": summary, "responses": {"200": response, **extra}}}
+
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "Prediction": {
+            "type": "object",
+            "required": ["id", "features"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "timestamp": _WHEN,
+                "features": {"type": "object", "description": "feature name -> value"},
+                "prediction": {
+                    "type": ["number", "string", "boolean"],
+                    "description": "required unless error is set; a string for multiclass",
+                },
+                "scores": {
+                    "oneOf": [
+                        {"type": "array", "items": {"type": "number"}},
+                        {"type": "object", "additionalProperties": {"type": "number"}},
+                    ]
+                },
+                "latency_ms": {"type": "number", "minimum": 0},
+                "model_version": {"type": "string"},
+                "segment": {"type": "object", "additionalProperties": {"type": "string"}},
+                "error": {"type": "string"},
+            },
+        },
+        "Label": {
+            "type": "object",
+            "required": ["id", "label"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "label": {"type": ["number", "string", "boolean"]},
+                "timestamp": _WHEN,
+            },
+        },
+        "Outcome": {
+            "type": "object",
+            "required": ["id", "name", "value"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "name": {"type": "string", "minLength": 1},
+                "value": {"type": "number"},
+                "timestamp": _WHEN,
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["accepted"],
+            "properties": {"accepted": {"type": "integer"}},
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error", "details"],
+            "properties": {
+                "error": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "field": {"type": "string"},
+                            "error": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "ModelSummary": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "task": {"type": "string"},
+                "windows": {"type": "array", "items": {"type": "string"}},
+                "segments": {"type": "array", "items": {"type": "string"}},
+                "prediction": {"type": "string"},
+                "label": {"type": ["string", "null"]},
+            },
+        },
+        "ModelDetail": {
+            "allOf": [
+                _ref("ModelSummary"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "predictions": {"type": "integer"},
+                        "labels": {"type": "integer"},
+                        "outcomes": {"type": "integer"},
+                        "features": {"type": "object"},
+                    },
+                },
+            ]
+        },
+        "MetricSample": {
+            "type": "object",
+            "properties": {
+                "model": {"type": "string"},
+                "name": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "window_start": _TIME,
+                "window_end": _TIME,
+                "value": {"type": ["number", "null"]},
+                "status": {
+                    "enum": ["ok", "provisional", "insufficient_data", "breach"],
+                },
+                "details": {"type": "object"},
+            },
+        },
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
+    models = {"type": "object", "properties": {"models": {"type": "array",
+                                                          "items": _ref("ModelSummary")}}}
+    samples = {"type": "object", "properties": {"model": {"type": "string"}, "samples": {
+        "type": "array", "items": _ref("MetricSample")}}}
+    ready = {"type": "object", "properties": {"ready": {"type": "boolean"},
+                                              "checks": {"type": "object"}}}
+    paths: dict[str, Any] = {
+        f"/v1/models/{{model}}/{kind}": _intake(kind, record, max_body_bytes)
+        for kind, record in (("predictions", "Prediction"), ("labels", "Label"),
+                             ("outcomes", "Outcome"))
+    }
+    paths["/v1/models"] = _get("Configured models", _json(models, "the models"))
+    paths["/v1/models/{model}"] = _get(
+        "One model with counts of stored records", _json(_ref("ModelDetail"), "the model"),
+        **{"404": _ERROR})
+    paths["/v1/models/{model}"]["get"]["parameters"] = [_MODEL]
+    paths["/v1/models/{model}/metrics"] = _get(
+        "Metric samples of a model", _json(samples, "samples, oldest window first"),
+        **{"400": _ERROR, "404": _ERROR})
+    paths["/v1/models/{model}/metrics"]["get"]["parameters"] = [
+        _MODEL,
+        _query("name", "only this metric", {"type": "string"}),
+        _query("start", "windows starting at or after (ISO 8601)", _TIME),
+        _query("end", "windows ending at or before (ISO 8601)", _TIME),
+    ]
+    paths["/v1/evaluate"] = {"post": {
+        "summary": "Evaluate every window that ends at or before `until` (default: now)",
+        "security": [{"bearer": []}, {}],
+        "parameters": [_query("until", "ISO 8601", _TIME)],
+        "responses": {"200": _json({"type": "object"}, "what was evaluated"), "400": _ERROR,
+                      "401": _ERROR, "501": _ERROR},
+    }}
+    paths["/healthz"] = _get("The process is alive", _json({"type": "object"}, "alive"))
+    paths["/readyz"] = _get("Log open, replay done, store reachable", _json(ready, "ready"),
+                            **{"503": _json(ready, "not ready")})
+    paths["/metrics"] = _get("Prometheus metrics", {
+        "description": "text format 0.0.4",
+        "content": {"text/plain": {"schema": {"type": "string"}}}}, **{"404": _ERROR})
+    paths["/openapi.json"] = _get("This document", _json({"type": "object"}, "OpenAPI 3.1"))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "watchkeeper", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
