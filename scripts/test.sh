@@ -13,6 +13,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -c requirements.lock -e ".[dev]"
 
+bash scripts/install-system-deps.sh
 echo "== ruff"
 "$VENV/bin/ruff" check src tests benchmarks examples
 echo "== mypy (strict)"

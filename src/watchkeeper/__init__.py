@@ -19,6 +19,7 @@ from watchkeeper.profiles.dataset import DatasetProfile, build_profile
 from watchkeeper.profiles.serialize import load_profile, save_profile
 from watchkeeper.report.compute import compute_report
 from watchkeeper.report.model import Report
+from watchkeeper.sdk import Client, ClientStats
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,8 @@ def report(
 
 
 __all__ = [
+    "Client",
+    "ClientStats",
     "ConfigError",
     "DatasetProfile",
     "InputError",

@@ -75,7 +75,78 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="F", default="watchkeeper.yaml", help="service config file"
     )
     check.set_defaults(run=_run_check)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the service: HTTP intake, store, scheduled evaluation, /metrics",
+        description="Run the monitoring service on the embedded store named in the config. "
+        "Binds 127.0.0.1 unless told otherwise; SIGTERM drains the event log before exiting.",
+    )
+    serve.add_argument(
+        "--config", metavar="F", default="watchkeeper.yaml", help="service config file"
+    )
+    serve.add_argument("--host", help="address to bind (default: server.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: server.port, 8000)")
+    serve.set_defaults(run=_run_serve)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="backfill a data file of predictions (and labels) into a running service",
+        description="Post every row of FILE to a running service as predictions of MODEL; with "
+        "--label-column also as labels. Exit 0 when every record was accepted, 2 otherwise.",
+    )
+    ingest.add_argument("file", help="data file: one prediction per row")
+    ingest.add_argument("--model", required=True, help="model name in the service's config")
+    ingest.add_argument("--url", default="http://127.0.0.1:8000", help="service URL")
+    ingest.add_argument(
+        "--token-env", default="WATCHKEEPER_TOKEN", help="environment variable holding the token"
+    )
+    ingest.add_argument("--id-column", default="id", help="column of prediction ids")
+    ingest.add_argument(
+        "--timestamp-column", help="event-time column (default: 'timestamp' if present)"
+    )
+    ingest.add_argument("--prediction-column", default="prediction", help="column of predictions")
+    ingest.add_argument("--label-column", help="column of labels, posted as label events")
+    ingest.add_argument("--features", help="comma-separated feature columns (default: the rest)")
+    ingest.add_argument("--batch-size", type=int, default=5000, help="records per request")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    ingest.set_defaults(run=_run_ingest)
     return parser
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from watchkeeper.server.run import serve
+
+    serve(args.config, args.host, args.port)
+    return 0
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    import os
+
+    from watchkeeper.ingest.backfill import ingest_file
+
+    result = ingest_file(
+        args.file,
+        args.model,
+        args.url,
+        os.environ.get(args.token_env) or None,
+        id_column=args.id_column,
+        timestamp_column=args.timestamp_column,
+        prediction_column=args.prediction_column,
+        label_column=args.label_column,
+        feature_columns=args.features.split(",") if args.features else None,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(
+            f"{result.rows:,} rows: {result.predictions:,} predictions and {result.labels:,} "
+            f"labels accepted, {result.rejected:,} rejected"
+        )
+    for error in result.errors[:5]:
+        print(f"watchkeeper: rejected: {error}", file=sys.stderr)
+    return 0 if result.ok else 2
 
 
 def _run_check(args: argparse.Namespace) -> int:

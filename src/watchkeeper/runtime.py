@@ -30,6 +30,7 @@ class ModelRuntime:
     schema: Schema  # the features
     reference: DatasetProfile | None  # features only; None when no reference is configured
     prediction_reference: ColumnProfile | None = None
+    full_reference: DatasetProfile | None = None  # features, prediction and label together
 
     @property
     def feature_names(self) -> list[str]:
@@ -88,5 +89,5 @@ def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
             )
         whole, _ = reference_profile(path, report_config)
         features, prediction = split_reference(whole, model)
-        runtimes[name] = ModelRuntime(name, model, features.schema, features, prediction)
+        runtimes[name] = ModelRuntime(name, model, features.schema, features, prediction, whole)
     return runtimes

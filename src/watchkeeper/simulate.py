@@ -8,8 +8,8 @@ equals the model's until concept drift starts. Incidents:
 
 - ``drift_start``: ``income`` shifts up by 40% (inflation) and a new ``employment`` value
   ``"gig"`` takes 15% of traffic (feature drift, prediction drift);
-- ``decay_start``: the relationship changes (the true probability depends more on
-  ``utilisation``), so accuracy declines while inputs look the same (concept drift).
+- ``decay_start``: the relationship changes (the true probability follows age and gig work
+  instead of utilisation), so performance declines while inputs look the same (concept drift).
 
 Labels arrive ``label_delay`` after the prediction (exponentially distributed around it).
 
@@ -76,7 +76,8 @@ class CreditSimulation:
     ) -> np.ndarray:
         if not decayed:
             return score
-        z = -1.5 + 6.0 * (columns["utilisation"] - 0.25) + 1.2 * (columns["employment"] == "gig")
+        # the world moved on: default risk now follows age and gig work, not utilisation
+        z = -1.2 + 2.5 * (columns["age"] - 41) / 12 + 1.2 * (columns["employment"] == "gig")
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
     def generate(

@@ -134,6 +134,17 @@ class Intake:
     def ready(self) -> bool:
         return self._ready and not self._closing and self.wal.failure is None
 
+    def wait_applied(self, timeout: float = 10.0) -> bool:
+        """Block until every event acknowledged so far is in the store (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.02))
+        return True
+
     def drain(self, timeout: float = 30.0) -> None:
         """Stop accepting, write and apply everything queued, close the log."""
         self._closing = True

@@ -177,49 +177,84 @@ def _schemas() -> dict[str, Any]:
 
 
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
 
 
 def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
-    models = {"type": "object", "properties": {"models": {"type": "array",
-                                                          "items": _ref("ModelSummary")}}}
-    samples = {"type": "object", "properties": {"model": {"type": "string"}, "samples": {
-        "type": "array", "items": _ref("MetricSample")}}}
-    ready = {"type": "object", "properties": {"ready": {"type": "boolean"},
-                                              "checks": {"type": "object"}}}
+    models = {
+        "type": "object",
+        "properties": {"models": {"type": "array", "items": _ref("ModelSummary")}},
+    }
+    samples = {
+        "type": "object",
+        "properties": {
+            "model": {"type": "string"},
+            "samples": {"type": "array", "items": _ref("MetricSample")},
+        },
+    }
+    ready = {
+        "type": "object",
+        "properties": {"ready": {"type": "boolean"}, "checks": {"type": "object"}},
+    }
     paths: dict[str, Any] = {
         f"/v1/models/{{model}}/{kind}": _intake(kind, record, max_body_bytes)
-        for kind, record in (("predictions", "Prediction"), ("labels", "Label"),
-                             ("outcomes", "Outcome"))
+        for kind, record in (
+            ("predictions", "Prediction"),
+            ("labels", "Label"),
+            ("outcomes", "Outcome"),
+        )
     }
     paths["/v1/models"] = _get("Configured models", _json(models, "the models"))
     paths["/v1/models/{model}"] = _get(
-        "One model with counts of stored records", _json(_ref("ModelDetail"), "the model"),
-        **{"404": _ERROR})
+        "One model with counts of stored records",
+        _json(_ref("ModelDetail"), "the model"),
+        **{"404": _ERROR},
+    )
     paths["/v1/models/{model}"]["get"]["parameters"] = [_MODEL]
     paths["/v1/models/{model}/metrics"] = _get(
-        "Metric samples of a model", _json(samples, "samples, oldest window first"),
-        **{"400": _ERROR, "404": _ERROR})
+        "Metric samples of a model",
+        _json(samples, "samples, oldest window first"),
+        **{"400": _ERROR, "404": _ERROR},
+    )
     paths["/v1/models/{model}/metrics"]["get"]["parameters"] = [
         _MODEL,
         _query("name", "only this metric", {"type": "string"}),
         _query("start", "windows starting at or after (ISO 8601)", _TIME),
         _query("end", "windows ending at or before (ISO 8601)", _TIME),
     ]
-    paths["/v1/evaluate"] = {"post": {
-        "summary": "Evaluate every window that ends at or before `until` (default: now)",
-        "security": [{"bearer": []}, {}],
-        "parameters": [_query("until", "ISO 8601", _TIME)],
-        "responses": {"200": _json({"type": "object"}, "what was evaluated"), "400": _ERROR,
-                      "401": _ERROR, "501": _ERROR},
-    }}
+    paths["/v1/evaluate"] = {
+        "post": {
+            "summary": "Evaluate every window that ends at or before `until` (default: now)",
+            "security": [{"bearer": []}, {}],
+            "parameters": [_query("until", "ISO 8601", _TIME)],
+            "responses": {
+                "200": _json({"type": "object"}, "what was evaluated"),
+                "400": _ERROR,
+                "401": _ERROR,
+                "501": _ERROR,
+            },
+        }
+    }
     paths["/healthz"] = _get("The process is alive", _json({"type": "object"}, "alive"))
-    paths["/readyz"] = _get("Log open, replay done, store reachable", _json(ready, "ready"),
-                            **{"503": _json(ready, "not ready")})
-    paths["/metrics"] = _get("Prometheus metrics", {
-        "description": "text format 0.0.4",
-        "content": {"text/plain": {"schema": {"type": "string"}}}}, **{"404": _ERROR})
+    paths["/readyz"] = _get(
+        "Log open, replay done, store reachable",
+        _json(ready, "ready"),
+        **{"503": _json(ready, "not ready")},
+    )
+    paths["/metrics"] = _get(
+        "Prometheus metrics",
+        {
+            "description": "text format 0.0.4",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **{"404": _ERROR},
+    )
     paths["/openapi.json"] = _get("This document", _json({"type": "object"}, "OpenAPI 3.1"))
     return {
         "openapi": "3.1.0",

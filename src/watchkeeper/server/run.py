@@ -10,12 +10,11 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,7 +23,7 @@ from watchkeeper.ingest.pipeline import Clock, Intake
 from watchkeeper.ingest.wal import WriteAheadLog
 from watchkeeper.schema import Schema
 from watchkeeper.server.app import create_app
-from watchkeeper.settings import ServiceConfig, load_service_config
+from watchkeeper.settings import ServiceConfig, load_service_config, parse_duration
 from watchkeeper.store.duckdb_store import DuckDBStore
 
 STORE_FILE = "watchkeeper.duckdb"
@@ -47,6 +46,11 @@ class Service:
     def close(self) -> None:
         self.intake.drain()
         self.store.close()
+
+    def store_bytes(self) -> int:
+        """Bytes on disk under the store directory (DuckDB file and log)."""
+        directory = self.config.path(self.config.store)
+        return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
 def open_service(
@@ -76,7 +80,12 @@ def run_app(app: Starlette, host: str, port: int, sock: socket.socket | None = N
     before the intake has applied what it acknowledged.
     """
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
         ws="none",
     )
     server = uvicorn.Server(config)
@@ -96,22 +105,31 @@ def _stopped(sig: int, frame: FrameType | None) -> None:
     """The signal uvicorn raises again after its graceful shutdown: already handled."""
 
 
-def serve(
-    config_path: str | Path,
-    host: str | None = None,
-    port: int | None = None,
-    *,
-    evaluate: Callable[[datetime], dict[str, Any]] | None = None,
-    metrics_text: Callable[[], bytes] | None = None,
-) -> None:
-    """``watchkeeper serve``: host and port default to the config's ``server`` section."""
+def serve(config_path: str | Path, host: str | None = None, port: int | None = None) -> None:
+    """``watchkeeper serve``: host and port default to the config's ``server`` section.
+
+    One process: the HTTP API, the intake, the evaluation scheduler and /metrics.
+    """
+    from watchkeeper.monitors.evaluator import Evaluator
+    from watchkeeper.runtime import load_runtimes
+    from watchkeeper.server.scheduler import Scheduler, metrics_renderer
+
     config = load_service_config(config_path)
-    service = open_service(config, model_schemas(config))
+    runtimes = load_runtimes(config)
+    service = open_service(config, {name: r.schema for name, r in runtimes.items()})
+    evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
+    scheduler = Scheduler(evaluator, parse_duration(config.server.evaluate_every), utc_now)
     try:
         app = create_app(
-            config, service.intake, service.store,
-            evaluate=evaluate, metrics_text=metrics_text, clock=utc_now,
+            config,
+            service.intake,
+            service.store,
+            evaluate=evaluator,
+            metrics_text=metrics_renderer(service, evaluator, utc_now()),
+            clock=utc_now,
         )
+        scheduler.start()
         run_app(app, host or config.server.host, port or config.server.port)
     finally:
+        scheduler.stop()
         service.close()

@@ -1,0 +1,148 @@
+"""The whole service as a user runs it: `watchkeeper serve` in a subprocess, three simulated
+days of traffic over HTTP with drift and a performance decay starting on day two and labels
+arriving late, then `/v1/evaluate`: the metric series show both, at the right windows, and
+nothing before."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from watchkeeper.simulate import CreditSimulation
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+START = datetime(2026, 3, 2, tzinfo=UTC)
+DAY = timedelta(days=1)
+PER_HOUR = 160
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("service")
+    sim = CreditSimulation(seed=3)
+    pq.write_table(pa.table(sim.reference_table(20_000)), root / "reference.parquet")
+    (root / "watchkeeper.yaml").write_text(
+        "store: wk-data\n"
+        "server: {evaluate_every: 1h}\n"
+        "models:\n"
+        "  credit:\n"
+        "    task: binary_classification\n"
+        "    reference: reference.parquet\n"
+        "    prediction: score\n"
+        "    label: label\n"
+        "    segments: [region]\n"
+        "    windows: [6h, 1d]\n"
+        "    performance: {min_label_coverage: 0.8}\n"
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "watchkeeper", "serve", "--config", str(root / "watchkeeper.yaml"),
+         "--port", str(port)],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise AssertionError("service did not become ready")
+    try:
+        _post_traffic(url)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+
+
+def _post_traffic(url: str) -> None:
+    sim = CreditSimulation(seed=3, drift_start=START + DAY, decay_start=START + DAY)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for hour in range(72):
+            begin = START + timedelta(hours=hour)
+            predictions, labels = sim.generate(begin, begin + timedelta(hours=1), PER_HOUR)
+            for path, body in (("predictions", predictions), ("labels", labels)):
+                response = client.post(f"/v1/models/credit/{path}", json=body)
+                assert response.status_code == 202, response.text
+
+
+def _samples(url: str, name: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{url}/v1/models/credit/metrics", params={"name": name}, timeout=30)
+    assert response.status_code == 200
+    return list(response.json()["samples"])
+
+
+def _at(sample: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(sample["window_start"])
+
+
+def test_evaluation_then_counts(service: str) -> None:
+    result = httpx.post(
+        f"{service}/v1/evaluate", params={"until": (START + 3 * DAY).isoformat()}, timeout=120
+    ).json()
+    assert result["windows"] == 12 + 3  # 6-hour and daily windows of three days
+    model = httpx.get(f"{service}/v1/models/credit", timeout=10).json()
+    assert model["predictions"] == 72 * PER_HOUR  # evaluation waited for every acknowledged event
+    assert model["labels"] == 72 * PER_HOUR
+
+
+def test_feature_drift_from_day_two_and_nothing_before(service: str) -> None:
+    income = [
+        s for s in _samples(service, "feature_drift")
+        if s["labels"].get("feature") == "income" and "model_version" not in s["labels"]
+    ]
+    before = [s for s in income if _at(s) < START + DAY]
+    after = [s for s in income if _at(s) >= START + DAY]
+    assert len(before) == 4 + 1 and len(after) == 8 + 2
+    assert all(s["status"] == "ok" for s in before), before
+    assert all(s["status"] == "breach" for s in after), after
+    quiet = [
+        s for s in _samples(service, "feature_drift")
+        if s["labels"].get("feature") in ("age", "region") and _at(s) < START + DAY
+    ]
+    assert quiet and all(s["status"] == "ok" for s in quiet)
+
+
+def test_performance_drop_after_the_decay(service: str) -> None:
+    daily = {
+        _at(s): s for s in _samples(service, "roc_auc")
+        if s["labels"].get("window") == "1d" and "model_version" not in s["labels"]
+    }
+    assert sorted(daily) == [START, START + DAY, START + 2 * DAY]
+    first, second, third = (daily[d] for d in sorted(daily))
+    assert first["status"] == "ok"
+    assert second["value"] < first["value"] - 0.1
+    assert third["value"] < first["value"] - 0.1
+    coverage = [s for s in _samples(service, "label_coverage") if s["labels"].get("window") == "1d"]
+    assert coverage and all(s["value"] == pytest.approx(1.0) for s in coverage)
+
+
+def test_metrics_endpoint_exposes_the_latest_windows(service: str) -> None:
+    text = httpx.get(f"{service}/metrics", timeout=10).text
+    assert 'watchkeeper_feature_drift_detected{' in text
+    assert "watchkeeper_events_accepted_total" in text
