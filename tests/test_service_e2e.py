@@ -6,6 +6,7 @@ nothing before."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,8 +58,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "watchkeeper", "serve", "--config", str(root / "watchkeeper.yaml"),
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "watchkeeper",
+            "serve",
+            "--config",
+            str(root / "watchkeeper.yaml"),
+            "--port",
+            str(port),
+        ],
         env={**os.environ, "PYTHONPATH": str(SRC)},
     )
     url = f"http://127.0.0.1:{port}"
@@ -113,7 +122,8 @@ def test_evaluation_then_counts(service: str) -> None:
 
 def test_feature_drift_from_day_two_and_nothing_before(service: str) -> None:
     income = [
-        s for s in _samples(service, "feature_drift")
+        s
+        for s in _samples(service, "feature_drift")
         if s["labels"].get("feature") == "income" and "model_version" not in s["labels"]
     ]
     before = [s for s in income if _at(s) < START + DAY]
@@ -122,7 +132,8 @@ def test_feature_drift_from_day_two_and_nothing_before(service: str) -> None:
     assert all(s["status"] == "ok" for s in before), before
     assert all(s["status"] == "breach" for s in after), after
     quiet = [
-        s for s in _samples(service, "feature_drift")
+        s
+        for s in _samples(service, "feature_drift")
         if s["labels"].get("feature") in ("age", "region") and _at(s) < START + DAY
     ]
     assert quiet and all(s["status"] == "ok" for s in quiet)
@@ -130,7 +141,8 @@ def test_feature_drift_from_day_two_and_nothing_before(service: str) -> None:
 
 def test_performance_drop_after_the_decay(service: str) -> None:
     daily = {
-        _at(s): s for s in _samples(service, "roc_auc")
+        _at(s): s
+        for s in _samples(service, "roc_auc")
         if s["labels"].get("window") == "1d" and "model_version" not in s["labels"]
     }
     assert sorted(daily) == [START, START + DAY, START + 2 * DAY]
@@ -144,5 +156,60 @@ def test_performance_drop_after_the_decay(service: str) -> None:
 
 def test_metrics_endpoint_exposes_the_latest_windows(service: str) -> None:
     text = httpx.get(f"{service}/metrics", timeout=10).text
-    assert 'watchkeeper_feature_drift_detected{' in text
+    assert "watchkeeper_feature_drift_detected{" in text
     assert "watchkeeper_events_accepted_total" in text
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI"):
+            raise AssertionError("promtool is missing (scripts/install-system-deps.sh)")
+        pytest.skip("promtool not installed")
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_real_prometheus_scrapes_the_service(service: str, tmp_path: Path) -> None:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            raise AssertionError("prometheus is missing (scripts/install-system-deps.sh)")
+        pytest.skip("prometheus not installed")
+    target = service.removeprefix("http://")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s}\n"
+        "scrape_configs:\n  - job_name: watchkeeper\n"
+        f"    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    api = f"127.0.0.1:{_free_port()}"
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address={api}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    query = 'watchkeeper_feature_drift_detected{feature="income",window="1d"}'
+    result: list[dict[str, Any]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not result:
+            try:
+                response = httpx.get(
+                    f"http://{api}/api/v1/query", params={"query": query}, timeout=2
+                )
+                if response.status_code == 200:
+                    result = response.json()["data"]["result"]
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert result, "Prometheus never scraped the drift verdict"
+    # the newest daily window (day three) is drifted
+    assert {r["value"][1] for r in result} == {"1"}
