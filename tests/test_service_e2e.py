@@ -213,3 +213,32 @@ def test_a_real_prometheus_scrapes_the_service(service: str, tmp_path: Path) -> 
     assert result, "Prometheus never scraped the drift verdict"
     # the newest daily window (day three) is drifted
     assert {r["value"][1] for r in result} == {"1"}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_metrics_for_bi_tools(service: str, tmp_path: Path, fmt: str) -> None:
+    from watchkeeper.cli import main
+    from watchkeeper.export.bi import read_metrics
+
+    out = tmp_path / f"metrics.{fmt}"
+    assert (
+        main(
+            [
+                "export",
+                "metrics",
+                "--url",
+                service,
+                "--name",
+                "roc_auc",
+                "--format",
+                fmt,
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    table = read_metrics(out, fmt)
+    assert table.num_rows > 0
+    assert set(table.column("name").to_pylist()) == {"roc_auc"}
+    assert set(table.column("model").to_pylist()) == {"credit"}

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from watchkeeper.errors import WatchkeeperError
 
@@ -111,7 +112,62 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--batch-size", type=int, default=5000, help="records per request")
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     ingest.set_defaults(run=_run_ingest)
+
+    export = commands.add_parser(
+        "export",
+        help="export from a running service: metric samples for BI tools",
+        description="Export metric samples from a running service to Parquet or CSV (the "
+        "schema is documented in the README).",
+    )
+    what = export.add_subparsers(dest="what", metavar="WHAT", required=True)
+    metrics = what.add_parser("metrics", help="metric samples of every (or one) model")
+    metrics.add_argument("--url", default="http://127.0.0.1:8000", help="service URL")
+    metrics.add_argument("--model", help="only this model (default: every model)")
+    metrics.add_argument("--name", help="only this metric name")
+    metrics.add_argument("--start", help="windows starting at or after this ISO 8601 time")
+    metrics.add_argument("--end", help="windows ending at or before this ISO 8601 time")
+    metrics.add_argument(
+        "--format", choices=("parquet", "csv"), default="parquet", help="file format"
+    )
+    metrics.add_argument("-o", "--output", metavar="OUT", required=True, help="file to write")
+    metrics.set_defaults(run=_run_export_metrics)
     return parser
+
+
+def _run_export_metrics(args: argparse.Namespace) -> int:
+    import httpx
+
+    from watchkeeper.errors import InputError
+    from watchkeeper.export.bi import export_metrics
+    from watchkeeper.monitors.base import MetricSample
+
+    params = {k: v for k, v in (("name", args.name), ("start", args.start), ("end", args.end)) if v}
+    try:
+        with httpx.Client(base_url=args.url, timeout=60) as client:
+            listed = _get(client, "/v1/models")["models"]
+            models = [args.model] if args.model else [m["name"] for m in listed]
+            samples = [
+                MetricSample.from_dict(item)
+                for model in models
+                for item in _get(client, f"/v1/models/{model}/metrics", params)["samples"]
+            ]
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot read metrics from {args.url}: {exc}") from None
+    rows = export_metrics(samples, args.output, args.format)
+    print(f"{rows:,} samples of {len(models)} model(s) -> {args.output}")
+    return 0
+
+
+def _get(client: object, path: str, params: dict[str, str] | None = None) -> Any:
+    import httpx
+
+    assert isinstance(client, httpx.Client)
+    response = client.get(path, params=params)
+    if response.status_code != 200:
+        from watchkeeper.errors import InputError
+
+        raise InputError(f"GET {path}: {response.status_code} {response.text[:200]}")
+    return response.json()
 
 
 def _run_serve(args: argparse.Namespace) -> int:

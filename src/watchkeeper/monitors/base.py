@@ -45,6 +45,28 @@ class MetricSample:
     def series_key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         return self.model, self.name, tuple(sorted(self.labels.items()))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricSample:
+        """The inverse of :meth:`to_dict` (e.g. for samples read from the HTTP API).
+
+        >>> from datetime import UTC
+        >>> day = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> s = MetricSample("m", "accuracy", {"monitor": "performance"}, day, day, 0.9)
+        >>> MetricSample.from_dict(s.to_dict()) == s
+        True
+        """
+        value = data.get("value")
+        return cls(
+            model=str(data["model"]),
+            name=str(data["name"]),
+            labels={str(k): str(v) for k, v in dict(data.get("labels", {})).items()},
+            window_start=datetime.fromisoformat(str(data["window_start"])),
+            window_end=datetime.fromisoformat(str(data["window_end"])),
+            value=float("nan") if value is None else float(value),
+            status=Status(str(data.get("status", "ok"))),
+            details=dict(data.get("details", {})),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
