@@ -187,11 +187,15 @@ def load_config(path: str | Path | None) -> ReportConfig:
     """Load and validate a YAML config file (no path: all defaults)."""
     if path is None:
         return ReportConfig()
+    return parse_config(read_yaml(path), str(path))
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The decoded YAML document at ``path``; a missing or malformed file is a ConfigError."""
     target = Path(path)
     if not target.exists():
         raise ConfigError("--config", str(target), "file does not exist")
     try:
-        data = yaml.safe_load(target.read_text())
+        return yaml.safe_load(target.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(str(target), "", f"is not valid YAML: {exc}") from None
-    return parse_config(data, str(target))

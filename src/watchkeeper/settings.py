@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
-import yaml
 
-from watchkeeper.config import DriftSection, SchemaSection, config_error
+from watchkeeper.config import DriftSection, SchemaSection, config_error, read_yaml
 from watchkeeper.errors import ConfigError
 
 Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
@@ -150,11 +149,4 @@ def _check(config: ServiceConfig) -> None:
 
 
 def load_service_config(path: str | Path) -> ServiceConfig:
-    target = Path(path)
-    if not target.exists():
-        raise ConfigError("--config", str(target), "file does not exist")
-    try:
-        data = yaml.safe_load(target.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(target), "", f"is not valid YAML: {exc}") from None
-    return parse_service_config(data, str(target.parent))
+    return parse_service_config(read_yaml(path), str(Path(path).parent))
