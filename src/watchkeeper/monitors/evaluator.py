@@ -20,14 +20,14 @@ import pyarrow as pa
 
 from watchkeeper.monitors.base import MetricSample
 from watchkeeper.monitors.window import evaluate_window
-from watchkeeper.monitors.windows import duration_label
+from watchkeeper.monitors.windows import duration_label, window_start
 from watchkeeper.runtime import ModelRuntime
 from watchkeeper.store.dirty import DirtyBuckets
 
 
 class WindowStore(Protocol):
     def dirty(self, model: str) -> DirtyBuckets: ...
-    def mark_clean(self, model: str, as_of: int) -> None: ...
+    def mark_clean(self, model: str, as_of: int, before: datetime | None = None) -> None: ...
     def window(self, model: str, start: datetime, end: datetime) -> tuple[pa.Table, pa.Table]: ...
     def labels_for(self, model: str, ids: pa.Array) -> pa.Table: ...
     def outcomes_for(self, model: str, ids: pa.Array) -> pa.Table: ...
@@ -89,7 +89,8 @@ class Evaluator:
         if not dirty or runtime.full_reference is None:
             return 0, 0, 0
         windows = samples = pending = 0
-        for length in runtime.config.window_lengths(f"models.{name}"):
+        lengths = runtime.config.window_lengths(f"models.{name}")
+        for length in lengths:
             for start in dirty.windows(length):
                 end = start + length
                 if end > until:
@@ -97,8 +98,10 @@ class Evaluator:
                     continue
                 samples += self._evaluate_window(name, runtime, start, length, until)
                 windows += 1
-        if pending == 0:
-            self.store.mark_clean(name, dirty.as_of)
+        # A bucket is done once every window holding it has ended: it lies before the start of
+        # each length's window still open at ``until``. Later buckets stay dirty for next time.
+        done_before = min(window_start(until, length) for length in lengths)
+        self.store.mark_clean(name, dirty.as_of, before=done_before)
         return windows, samples, pending
 
     def _evaluate_window(

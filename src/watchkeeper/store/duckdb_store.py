@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -171,12 +172,16 @@ class DuckDBStore:
             [batch.model, version],
         ).fetchall()
 
-    def mark_clean(self, model: str, as_of: int) -> None:
-        """Forget dirty buckets not dirtied again after ``as_of`` (see :meth:`dirty`)."""
+    def mark_clean(self, model: str, as_of: int, before: datetime | None = None) -> None:
+        """Forget dirty buckets not dirtied again after ``as_of`` (see :meth:`dirty`); with
+        ``before``, only the buckets that start before it."""
+        query = "DELETE FROM dirty_buckets WHERE model = ? AND version <= ?"
+        params: list[Any] = [model, as_of]
+        if before is not None:
+            query += " AND bucket_start < ?"
+            params.append(before)
         with self._write:
-            self._con.execute(
-                "DELETE FROM dirty_buckets WHERE model = ? AND version <= ?", [model, as_of]
-            ).fetchall()
+            self._con.execute(query, params).fetchall()
 
     def write_samples(
         self, samples: Sequence[MetricSample], evaluated_at: datetime | None = None
