@@ -124,7 +124,8 @@ def _infer_strings(name: str, array: pa.ChunkedArray) -> ColumnSchema:
     if _parses_as_numbers(sample):
         return ColumnSchema(name, ColumnType.NUMERIC, "numbers stored as text")
     distinct_share = pc.count_distinct(sample).as_py() / len(sample)
-    tokens = pc.list_value_length(pc.utf8_split_whitespace(sample)).to_numpy(zero_copy_only=False)
+    words = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(sample))  # see profiles/text.py
+    tokens = pc.list_value_length(words).to_numpy(zero_copy_only=False)
     mean_tokens = float(np.mean(tokens)) if len(tokens) else 0.0
     if distinct_share > TEXT_MIN_DISTINCT_SHARE and mean_tokens >= TEXT_MIN_MEAN_TOKENS:
         return ColumnSchema(
