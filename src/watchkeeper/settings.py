@@ -70,6 +70,9 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     performance: PerformanceSection = msgspec.field(default_factory=PerformanceSection)
     kpis: dict[str, KpiSpec] = {}
     retention: str = "90d"
+    # features a prediction carries that the schema does not know: dropped and counted
+    # ("ignore") or the whole batch rejected naming them ("reject")
+    unknown_features: Literal["ignore", "reject"] = "ignore"
 
     def window_lengths(self, key: str) -> list[timedelta]:
         return [parse_duration(w, f"{key}.windows.{i}") for i, w in enumerate(self.windows)]

@@ -200,3 +200,32 @@ def test_every_configured_model_needs_a_schema(tmp_path: Path) -> None:
         Intake(service_config(str(tmp_path)), store, wal, FakeClock(), schemas={})
     wal.close()
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("setting", "accepted"),
+    [
+        ("ignore", True),  # the default: the unknown feature is dropped and counted
+        ("reject", False),  # the model's config asks for the whole batch to be refused
+    ],
+)
+def test_unknown_features_follow_the_model_config(
+    tmp_path: Path, setting: str, accepted: bool
+) -> None:
+    store = DuckDBStore(tmp_path / "watchkeeper.duckdb")
+    wal = WriteAheadLog(tmp_path / "wal")
+    config = service_config(str(tmp_path), unknown_features=setting)
+    intake = Intake(config, store, wal, FakeClock(), schemas={"credit": SCHEMA})
+    intake.start()
+    record = prediction("a")
+    record["features"] = {**record["features"], "shoe_size": 44}
+    try:
+        if accepted:
+            assert intake.submit_sync("credit", Kind.PREDICTIONS, body([record]), ndjson=False) == 1
+            assert intake.health().extra_features == 1
+        else:
+            with pytest.raises(ValidationFailed, match="shoe_size"):
+                intake.submit_sync("credit", Kind.PREDICTIONS, body([record]), ndjson=False)
+    finally:
+        intake.drain()
+        store.close()

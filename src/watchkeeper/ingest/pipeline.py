@@ -85,7 +85,10 @@ class Intake:
         if missing:
             raise ConfigError(f"models.{missing[0]}", None, "no feature schema for this model")
         self.decoders = {
-            name: BatchDecoder(model, schemas[name]) for name, model in config.models.items()
+            name: BatchDecoder(
+                model, schemas[name], forbid_unknown_features=model.unknown_features == "reject"
+            )
+            for name, model in config.models.items()
         }
         self._encoders = {
             (name, kind): frames.FrameEncoder(name, kind, decoder.schema_for(kind))
@@ -99,8 +102,14 @@ class Intake:
         self._pending_rows = 0
         self._wake = threading.Condition()
         self._counts = dict.fromkeys(
-            [*(k.value for k in Kind), "rejected_events", "rejected_batches", "shed_events",
-             "extra_features", "applied_events"],
+            [
+                *(k.value for k in Kind),
+                "rejected_events",
+                "rejected_batches",
+                "shed_events",
+                "extra_features",
+                "applied_events",
+            ],
             0,
         )
         self._counts_lock = threading.Lock()
