@@ -48,3 +48,32 @@ def test_every_config_key_is_documented(key: str) -> None:
 @pytest.mark.parametrize("test", default_registry().names())
 def test_every_drift_test_is_documented(test: str) -> None:
     assert f"`{test}`" in README
+
+
+def _service_keys() -> list[str]:
+    from watchkeeper.settings import (
+        AlertingSection,
+        KpiSpec,
+        ModelConfig,
+        PerformanceSection,
+        ServerSection,
+        ServiceConfig,
+    )
+
+    structs = (
+        ServiceConfig,
+        ModelConfig,
+        ServerSection,
+        PerformanceSection,
+        KpiSpec,
+        AlertingSection,
+    )
+    keys = {f.name for struct in structs for f in msgspec.structs.fields(struct)}
+    return sorted(keys - {"base_dir"})  # set by the loader, not by users
+
+
+@pytest.mark.parametrize("key", _service_keys())
+def test_every_service_config_key_is_documented(key: str) -> None:
+    assert f"`{key}`" in README or f"{key}:" in README, (
+        f"watchkeeper.yaml key {key} is not in the README"
+    )
