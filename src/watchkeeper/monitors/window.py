@@ -28,6 +28,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.monitors.base import MetricSample
 from watchkeeper.monitors.business import kpi_samples
 from watchkeeper.monitors.data import data_samples
+from watchkeeper.monitors.label_drift import label_samples
 from watchkeeper.monitors.latency import LatencyHistogram
 from watchkeeper.monitors.operations import operations_samples
 from watchkeeper.monitors.performance import performance_samples
@@ -80,10 +81,12 @@ def evaluate_window(
         business = pool.submit(kpi_samples, scope, config.kpis, meta, outcomes, breakdowns)
         operations = operations_samples(scope, meta, now, versions)
         profile = data.result().profile
+        label = label_samples(scope, config, reference, labels, meta.num_rows)
         samples = (
             *data.result().samples,
             *operations.samples,
             *performance.result(),
+            *label,
             *business.result(),
         )
     return WindowResult(samples, profile, operations.latency)
