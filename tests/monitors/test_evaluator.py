@@ -47,6 +47,10 @@ class RecordingStore:
     def write_samples(self, samples: list[MetricSample]) -> None:
         raise AssertionError("empty windows write nothing")
 
+    def prune(self, model: str, before: datetime) -> dict[str, int]:
+        self.pruned = (model, before)
+        return {"predictions": 0}
+
 
 def _runtime(windows: list[str]) -> ModelRuntime:
     config = parse_service_config(
@@ -105,3 +109,10 @@ def test_before_hook_runs_first_and_nothing_dirty_means_nothing_done() -> None:
     evaluator = Evaluator({"m": _runtime(["1h"])}, store, before=lambda: calls.append("wait"))
     result = evaluator.evaluate(T0)
     assert calls == ["wait"] and result.windows == 0 and store.cleaned == []
+
+
+def test_prune_uses_each_models_retention() -> None:
+    store = RecordingStore([])
+    runtime = _runtime(["1h"])  # default retention: 90 days
+    assert Evaluator({"m": runtime}, store).prune(T0) == {"m": {"predictions": 0}}
+    assert store.pruned == ("m", T0 - timedelta(days=90))

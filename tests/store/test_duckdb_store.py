@@ -166,3 +166,26 @@ def test_everything_survives_reopening(tmp_path: Path) -> None:
     assert [s.value for s in again.latest_samples()] == [0.5]
     assert again.version == 1
     again.close()
+
+
+def test_prune_applies_retention(store: DuckDBStore) -> None:
+    # "old" and "kept" predictions an hour apart; "old" is labelled, "kept" has an outcome
+    store.apply(
+        [
+            predictions(["old", "kept"], minutes=[0.0, 60.0]),
+            labels([("old", 1), ("kept", 0)], minutes=[5.0, 65.0]),
+            outcomes([("kept", "converted", 1.0)]),
+        ],
+        through=100,
+    )
+    deleted = store.prune("credit", T0 + timedelta(minutes=30))
+    assert deleted["predictions"] == 1 and deleted["labels"] == 1
+    assert store.counts("credit") == {"predictions": 1, "labels": 1, "outcomes": 1}
+    _, meta = store.window("credit", T0, T0 + timedelta(hours=2))
+    assert meta.column("id").to_pylist() == ["kept"]
+    # nothing older is left: pruning again deletes nothing
+    assert set(store.prune("credit", T0 + timedelta(minutes=30)).values()) == {0}
+
+
+def test_prune_on_an_unknown_model_deletes_nothing(store: DuckDBStore) -> None:
+    assert set(store.prune("nobody", T0).values()) == {0}

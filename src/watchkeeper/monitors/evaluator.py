@@ -22,6 +22,7 @@ from watchkeeper.monitors.base import MetricSample
 from watchkeeper.monitors.window import evaluate_window
 from watchkeeper.monitors.windows import duration_label, window_start
 from watchkeeper.runtime import ModelRuntime
+from watchkeeper.settings import parse_duration
 from watchkeeper.store.dirty import DirtyBuckets
 
 
@@ -32,6 +33,7 @@ class WindowStore(Protocol):
     def labels_for(self, model: str, ids: pa.Array) -> pa.Table: ...
     def outcomes_for(self, model: str, ids: pa.Array) -> pa.Table: ...
     def write_samples(self, samples: list[MetricSample]) -> None: ...
+    def prune(self, model: str, before: datetime) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,16 @@ class Evaluator:
             self.evaluations += 1
             self.last_seconds = time.perf_counter() - started
             return EvaluationResult(windows, samples, pending, self.last_seconds)
+
+    def prune(self, now: datetime) -> dict[str, dict[str, int]]:
+        """Apply each model's ``retention``: forget events and samples older than it."""
+        with self._lock:
+            return {
+                name: self.store.prune(
+                    name, now - parse_duration(runtime.config.retention, f"models.{name}.retention")
+                )
+                for name, runtime in self.runtimes.items()
+            }
 
     def _evaluate_model(
         self, name: str, runtime: ModelRuntime, until: datetime

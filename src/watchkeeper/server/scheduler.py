@@ -18,7 +18,8 @@ Clock = Callable[[], datetime]
 
 
 class Scheduler:
-    """Evaluates closed, changed windows every ``interval`` on the service's clock.
+    """Evaluates closed, changed windows every ``interval`` on the service's clock, then applies
+    each model's retention.
 
     Errors are kept (``last_error``) and the next tick tries again: an evaluation failure
     never stops intake.
@@ -43,7 +44,9 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval.total_seconds()):
             try:
-                self.evaluator.evaluate(self.clock())
+                now = self.clock()
+                self.evaluator.evaluate(now)
+                self.evaluator.prune(now)
                 self.last_error = None
             except Exception as exc:  # kept for /metrics and logs; retried next tick
                 self.last_error = f"{type(exc).__name__}: {exc}"

@@ -57,12 +57,20 @@ from watchkeeper.store.schema import ensure_table, migrate, table_name
 _names = count()
 _EMPTY = {
     Kind.LABELS: pa.schema(
-        [("id", pa.string()), ("label", pa.string()), ("timestamp", TIMESTAMP),
-         ("labels", pa.int64())]
+        [
+            ("id", pa.string()),
+            ("label", pa.string()),
+            ("timestamp", TIMESTAMP),
+            ("labels", pa.int64()),
+        ]
     ).empty_table(),
     Kind.OUTCOMES: pa.schema(
-        [("id", pa.string()), ("name", pa.string()), ("value", pa.float64()),
-         ("timestamp", TIMESTAMP)]
+        [
+            ("id", pa.string()),
+            ("name", pa.string()),
+            ("value", pa.float64()),
+            ("timestamp", TIMESTAMP),
+        ]
     ).empty_table(),
 }
 
@@ -183,6 +191,41 @@ class DuckDBStore:
         with self._write:
             self._con.execute(query, params).fetchall()
 
+    def prune(self, model: str, before: datetime) -> dict[str, int]:
+        """Retention: delete ``model``'s predictions with event time before ``before``, the
+        labels and outcomes of predictions no longer stored (when older than ``before`` too),
+        and metric samples of windows that ended before it. Returns rows deleted per kind."""
+        deleted: dict[str, int] = {}
+        predictions = table_name(model, Kind.PREDICTIONS.value)
+        with self._write:
+            con = self._con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for kind in Kind:
+                    table = table_name(model, kind.value)
+                    if not _exists(con, table):
+                        deleted[kind.value] = 0
+                        continue
+                    query = f"DELETE FROM {table} WHERE timestamp < ?"
+                    if kind is not Kind.PREDICTIONS and _exists(con, predictions):
+                        query += f" AND id NOT IN (SELECT id FROM {predictions})"
+                    deleted[kind.value] = _changed(con.execute(query, [before]))
+                deleted["samples"] = _changed(
+                    con.execute(
+                        "DELETE FROM metric_samples WHERE model = ? AND window_end < ?",
+                        [model, before],
+                    )
+                )
+                con.execute(
+                    "DELETE FROM dirty_buckets WHERE model = ? AND bucket_start < ?",
+                    [model, before],
+                ).fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return deleted
+
     def write_samples(
         self, samples: Sequence[MetricSample], evaluated_at: datetime | None = None
     ) -> None:
@@ -202,9 +245,14 @@ class DuckDBStore:
     # -- reads --------------------------------------------------------------------------------
 
     def dirty(self, model: str) -> DirtyBuckets:
-        rows = self._read().execute(
-            "SELECT bucket_start, version FROM dirty_buckets WHERE model = ? ORDER BY 1", [model]
-        ).fetchall()
+        rows = (
+            self._read()
+            .execute(
+                "SELECT bucket_start, version FROM dirty_buckets WHERE model = ? ORDER BY 1",
+                [model],
+            )
+            .fetchall()
+        )
         return DirtyBuckets.from_rows(model, rows)
 
     def counts(self, model: str) -> dict[str, int]:
@@ -281,6 +329,12 @@ class DuckDBStore:
     def latest_samples(self) -> list[MetricSample]:
         """The newest window of every series (what /metrics exposes)."""
         return sample_sql.from_rows(self._read().execute(sample_sql.LATEST).fetchall())
+
+
+def _changed(result: duckdb.DuckDBPyConnection) -> int:
+    """Rows a DELETE removed (DuckDB answers with one row holding the count)."""
+    row = result.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _exists(cursor: duckdb.DuckDBPyConnection, table: str) -> bool:
