@@ -39,8 +39,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("service")
+def statsd_socket() -> Iterator[socket.socket]:
+    """A real UDP receiver for the service's StatsD export."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service")
+
+
+@pytest.fixture(scope="module")
+def service(root: Path, statsd_socket: socket.socket) -> Iterator[str]:
+    statsd_port = statsd_socket.getsockname()[1]
     sim = CreditSimulation(seed=3)
     pq.write_table(pa.table(sim.reference_table(20_000)), root / "reference.parquet")
     (root / "watchkeeper.yaml").write_text(
@@ -55,6 +70,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "    segments: [region]\n"
         "    windows: [6h, 1d]\n"
         "    performance: {min_label_coverage: 0.8}\n"
+        "export:\n"
+        f"  statsd: {{port: {statsd_port}}}\n"
+        "  emf: {path: emf.jsonl}\n"
     )
     port = _free_port()
     process = subprocess.Popen(
@@ -242,3 +260,13 @@ def test_export_metrics_for_bi_tools(service: str, tmp_path: Path, fmt: str) -> 
     assert table.num_rows > 0
     assert set(table.column("name").to_pylist()) == {"roc_auc"}
     assert set(table.column("model").to_pylist()) == {"credit"}
+
+
+def test_new_samples_are_pushed_to_statsd_and_emf(
+    service: str, root: Path, statsd_socket: socket.socket
+) -> None:
+    # the evaluation test ran first (module order): its samples went to both sinks
+    datagram = statsd_socket.recv(65536).decode()
+    assert "watchkeeper." in datagram and "#model:credit" in datagram
+    lines = (root / "emf.jsonl").read_text().splitlines()
+    assert lines and all('"_aws"' in line for line in lines)

@@ -87,6 +87,30 @@ class ServerSection(msgspec.Struct, forbid_unknown_fields=True):
     evaluate_every: str = "1m"  # the scheduler's tick
 
 
+class StatsdTarget(msgspec.Struct, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: int = 8125
+    prefix: str = "watchkeeper"
+    tags_style: Literal["dogstatsd", "plain"] = "dogstatsd"
+
+
+class OtlpTarget(msgspec.Struct, forbid_unknown_fields=True):
+    endpoint: str  # e.g. http://127.0.0.1:4318/v1/metrics
+    headers_env: dict[str, str] = {}  # header name -> environment variable holding its value
+
+
+class EmfTarget(msgspec.Struct, forbid_unknown_fields=True):
+    path: str  # JSON-lines file the CloudWatch agent tails
+
+
+class ExportSection(msgspec.Struct, forbid_unknown_fields=True):
+    """Push exporters: after each evaluation the new samples go to each one configured."""
+
+    statsd: StatsdTarget | None = None
+    otlp: OtlpTarget | None = None
+    emf: EmfTarget | None = None
+
+
 class AlertingSection(msgspec.Struct, forbid_unknown_fields=True):
     receivers: dict[str, dict[str, Any]] = {}
     route: dict[str, Any] = {}
@@ -97,6 +121,7 @@ class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     models: dict[str, ModelConfig] = {}
     server: ServerSection = msgspec.field(default_factory=ServerSection)
     alerting: AlertingSection = msgspec.field(default_factory=AlertingSection)
+    export: ExportSection = msgspec.field(default_factory=ExportSection)
     base_dir: str = "."  # set on load: relative paths are relative to the config file
 
     def path(self, relative: str) -> Path:

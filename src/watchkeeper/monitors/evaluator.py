@@ -67,6 +67,7 @@ class Evaluator:
         self._lock = threading.Lock()
         self.evaluations = 0
         self.last_seconds = 0.0
+        self.last_samples: list[MetricSample] = []  # written by the latest evaluation
 
     def __call__(self, until: datetime) -> dict[str, Any]:
         return self.evaluate(until).to_dict()
@@ -76,6 +77,7 @@ class Evaluator:
             started = time.perf_counter()
             if self.before is not None:
                 self.before()
+            self.last_samples = []
             windows = samples = pending = 0
             for name, runtime in self.runtimes.items():
                 w, s, p = self._evaluate_model(name, runtime, until)
@@ -137,4 +139,5 @@ class Evaluator:
             duration=duration_label(length),
         )
         self.store.write_samples(list(result.samples))
+        self.last_samples.extend(result.samples)
         return len(result.samples)

@@ -110,21 +110,24 @@ def serve(config_path: str | Path, host: str | None = None, port: int | None = N
 
     One process: the HTTP API, the intake, the evaluation scheduler and /metrics.
     """
+    from watchkeeper.export.push import push_exporters
     from watchkeeper.monitors.evaluator import Evaluator
     from watchkeeper.runtime import load_runtimes
-    from watchkeeper.server.scheduler import Scheduler, metrics_renderer
+    from watchkeeper.server.scheduler import Scheduler, evaluate_and_push, metrics_renderer
 
     config = load_service_config(config_path)
     runtimes = load_runtimes(config)
     service = open_service(config, {name: r.schema for name, r in runtimes.items()})
     evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
-    scheduler = Scheduler(evaluator, parse_duration(config.server.evaluate_every), utc_now)
+    interval = parse_duration(config.server.evaluate_every)
+    exporters = push_exporters(config)
+    scheduler = Scheduler(evaluator, interval, utc_now, exporters)
     try:
         app = create_app(
             config,
             service.intake,
             service.store,
-            evaluate=evaluator,
+            evaluate=evaluate_and_push(evaluator, exporters),
             metrics_text=metrics_renderer(service, evaluator, utc_now()),
             clock=utc_now,
         )
@@ -132,4 +135,5 @@ def serve(config_path: str | Path, host: str | None = None, port: int | None = N
         run_app(app, host or config.server.host, port or config.server.port)
     finally:
         scheduler.stop()
+        exporters.close()
         service.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.export.health import ServiceHealth
 from watchkeeper.export.prometheus import render_prometheus
+from watchkeeper.export.push import PushExporters
 from watchkeeper.monitors.evaluator import Evaluator
 
 if TYPE_CHECKING:
@@ -25,8 +26,15 @@ class Scheduler:
     never stops intake.
     """
 
-    def __init__(self, evaluator: Evaluator, interval: timedelta, clock: Clock) -> None:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        interval: timedelta,
+        clock: Clock,
+        exporters: PushExporters | None = None,
+    ) -> None:
         self.evaluator = evaluator
+        self.exporters = exporters or PushExporters()
         self.interval = interval
         self.clock = clock
         self.last_error: str | None = None
@@ -45,11 +53,24 @@ class Scheduler:
         while not self._stop.wait(self.interval.total_seconds()):
             try:
                 now = self.clock()
-                self.evaluator.evaluate(now)
+                evaluate_and_push(self.evaluator, self.exporters)(now)
                 self.evaluator.prune(now)
                 self.last_error = None
             except Exception as exc:  # kept for /metrics and logs; retried next tick
                 self.last_error = f"{type(exc).__name__}: {exc}"
+
+
+def evaluate_and_push(
+    evaluator: Evaluator, exporters: PushExporters
+) -> Callable[[datetime], dict[str, Any]]:
+    """Evaluate, then hand the new samples to the push exporters (for the API and the ticks)."""
+
+    def run(until: datetime) -> dict[str, Any]:
+        result = evaluator(until)
+        exporters.push(evaluator.last_samples)
+        return result
+
+    return run
 
 
 def metrics_renderer(
