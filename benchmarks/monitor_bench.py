@@ -17,7 +17,6 @@ It prints the median of ``--repeats`` runs of ``evaluate_window`` and of each mo
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -43,6 +42,8 @@ NOW = END + timedelta(hours=6)
 if (SRC / "watchkeeper").is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
+from bench_common import load_synth  # noqa: E402
+
 from watchkeeper.monitors.business import kpi_samples  # noqa: E402
 from watchkeeper.monitors.data import data_samples  # noqa: E402
 from watchkeeper.monitors.operations import operations_samples  # noqa: E402
@@ -51,15 +52,6 @@ from watchkeeper.monitors.scope import Scope, group_rows  # noqa: E402
 from watchkeeper.monitors.window import evaluate_window  # noqa: E402
 from watchkeeper.profiles.dataset import DatasetProfile, build_profile  # noqa: E402
 from watchkeeper.settings import ModelConfig, parse_service_config  # noqa: E402
-
-
-def load_synth(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("wk_bench_synth", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load the synthetic data generator from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _arrow(frame: Any) -> pa.Table:

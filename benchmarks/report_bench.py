@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -37,8 +36,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from bench_common import load_synth
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -124,15 +124,6 @@ class SizeResult:
 
 
 # ---------------------------------------------------------------------------- data
-
-
-def load_synth(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("wk_bench_synth", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load the synthetic data generator from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ensure_data(
