@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from drift_helpers import labels
+from drift_helpers import HOMOGENEITY_CASES, contingency, labels
 from scipy.stats import chi2_contingency
 
 from watchkeeper.drift.chi_square import CHI_SQUARE
 
 
-@pytest.mark.parametrize(
-    ("reference", "current"),
-    [
-        # two categories, a clear shift
-        ({"a": 500, "b": 500}, {"a": 600, "b": 400}),
-        # four categories, small shift, unequal sample sizes
-        ({"a": 120, "b": 80, "c": 60, "d": 40}, {"a": 250, "b": 170, "c": 100, "d": 90}),
-        # no shift at all
-        ({"x": 30, "y": 70}, {"x": 60, "y": 140}),
-        # a category missing from the current sample (expected counts still >= 5)
-        ({"a": 50, "b": 50, "c": 40}, {"a": 60, "b": 60}),
-    ],
-)
+@pytest.mark.parametrize(("reference", "current"), HOMOGENEITY_CASES)
 def test_matches_scipy(reference: dict[str, int], current: dict[str, int]) -> None:
-    names = sorted(set(reference) | set(current))
-    table = [[reference.get(n, 0) for n in names], [current.get(n, 0) for n in names]]
+    table = contingency(reference, current)
     expected = chi2_contingency(table, correction=False)
     result = CHI_SQUARE(labels(reference), labels(current))
     assert result.statistic == pytest.approx(expected.statistic, rel=1e-12, abs=1e-12)

@@ -8,6 +8,7 @@ both profiles kept them (small samples: exact) and the shared fine histogram oth
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +26,15 @@ class TestResult:
 
     statistic: float
     p_value: float | None = None
+
+
+def in_units_of(distance: float, scale: float) -> float:
+    """``distance`` divided by ``scale``; a scale of zero or unknown leaves it unscaled.
+
+    >>> in_units_of(0.5, 2.0), in_units_of(0.5, 0.0), in_units_of(0.5, float("nan"))
+    (0.25, 0.5, 0.5)
+    """
+    return distance / scale if math.isfinite(scale) and scale > 0 else distance
 
 
 @dataclass(frozen=True)

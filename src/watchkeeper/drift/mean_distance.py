@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from watchkeeper.drift.base import DriftTest, TestResult
+from watchkeeper.drift.base import DriftTest, TestResult, in_units_of
 from watchkeeper.profiles.embedding import EmbeddingProfile
 
 
@@ -44,9 +44,7 @@ def mean_distance(reference: EmbeddingProfile, current: EmbeddingProfile) -> Tes
     noise = float(ref_variance.sum() / reference.valid + cur_variance.sum() / current.valid)
     distance = float(np.sqrt(max(squared - noise, 0.0)))
     scale = float(np.sqrt(np.mean(ref_variance))) if reference.dim else 0.0
-    if not (np.isfinite(scale) and scale > 0):
-        scale = 1.0
-    return TestResult(distance / scale)
+    return TestResult(in_units_of(distance, scale))
 
 
 MEAN_DISTANCE = DriftTest(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from watchkeeper.drift._binned import aligned_histograms, both_exact
-from watchkeeper.drift.base import DriftTest, TestResult
+from watchkeeper.drift.base import DriftTest, TestResult, in_units_of
 from watchkeeper.profiles.numeric import NumericProfile
 
 
@@ -63,10 +63,7 @@ def wasserstein(reference: NumericProfile, current: NumericProfile) -> TestResul
         distance = wasserstein_exact(reference.values, current.values)
     else:
         distance = wasserstein_binned(reference, current)
-    scale = reference.std
-    if not (np.isfinite(scale) and scale > 0):
-        scale = 1.0
-    return TestResult(distance / scale)
+    return TestResult(in_units_of(distance, reference.std))
 
 
 WASSERSTEIN = DriftTest(
