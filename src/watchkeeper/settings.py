@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from watchkeeper.alerting.config import AlertingSection
 from watchkeeper.config import DriftSection, SchemaSection, config_error, read_yaml
 from watchkeeper.errors import ConfigError
 
@@ -111,11 +112,6 @@ class ExportSection(msgspec.Struct, forbid_unknown_fields=True):
     emf: EmfTarget | None = None
 
 
-class AlertingSection(msgspec.Struct, forbid_unknown_fields=True):
-    receivers: dict[str, dict[str, Any]] = {}
-    route: dict[str, Any] = {}
-
-
 class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     store: str = "./wk-data"
     models: dict[str, ModelConfig] = {}
@@ -172,6 +168,9 @@ def _check(config: ServiceConfig) -> None:
                 f"{key}.performance.min_label_coverage", coverage, "must be between 0 and 1"
             )
     parse_duration(config.server.evaluate_every, "server.evaluate_every")
+    from watchkeeper.alerting.validate import check_alerting  # it needs parse_duration
+
+    check_alerting(config.alerting, config.models)
     if not 0 < config.server.port < 65536:
         raise ConfigError("server.port", config.server.port, "must be a TCP port")
 
