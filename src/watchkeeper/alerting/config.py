@@ -55,7 +55,9 @@ class RuleSpec(msgspec.Struct, forbid_unknown_fields=True):
     ``anomaly``. ``for`` consecutive breaching windows fire it (``for: 2`` with ``of: 3``: 2 of
     the last 3); ``resolve_after`` consecutive clear windows resolve it, and ``resolve_above`` /
     ``resolve_below`` set a hysteresis level the value must cross back over to count as clear.
-    Provisional and insufficient samples are skipped unless ``include_provisional``.
+    Provisional and insufficient samples are skipped unless ``include_provisional``; with
+    ``settle`` a window is judged only once it ended that long ago (e.g. label coverage, which
+    late labels raise).
     Annotations may use ``{value}``, ``{model}``, ``{metric}`` and ``{labels[NAME]}``.
     """
 
@@ -75,6 +77,7 @@ class RuleSpec(msgspec.Struct, forbid_unknown_fields=True):
     resolve_above: float | None = None
     resolve_below: float | None = None
     include_provisional: bool = False
+    settle: str | None = None  # judge a window only once it ended this long ago (late labels)
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
 
@@ -136,7 +139,8 @@ class Receiver(msgspec.Struct, forbid_unknown_fields=True):
 
 class RouteSpec(msgspec.Struct, forbid_unknown_fields=True):
     """A node of the routing tree. Unset settings are inherited from the parent; the root's
-    defaults are ``group_by: [model, alertname]``, ``group_wait: 30s``,
+    defaults are ``group_by: [model, alertname]``, ``group_wait: 0s`` (the alerts of one
+    evaluation arrive together),
     ``group_interval: 5m``, ``repeat_interval: 4h``, no budget, no escalation."""
 
     receiver: str | None = None

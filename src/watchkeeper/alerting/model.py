@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 Clock = Callable[[], datetime]
@@ -87,7 +88,7 @@ class Alert:
     reason: str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.labels)
 

@@ -4,6 +4,7 @@ one condition per rule, and that every receiver and escalation policy named exis
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 
 from watchkeeper.alerting.config import AlertingSection, RouteSpec, RuleSpec
 from watchkeeper.alerting.matchers import parse_matchers
@@ -11,8 +12,15 @@ from watchkeeper.errors import ConfigError
 from watchkeeper.settings import parse_duration
 
 
-def check_alerting(section: AlertingSection, models: Collection[str]) -> None:
+def check_alerting(
+    section: AlertingSection, models: Collection[str], base_dir: Path | None = None
+) -> None:
     """Raise :class:`ConfigError` naming the key path of the first problem."""
+    if section.playbooks is not None and base_dir is not None:
+        directory = Path(section.playbooks)
+        directory = directory if directory.is_absolute() else base_dir / directory
+        if not directory.is_dir():
+            raise ConfigError("alerting.playbooks", section.playbooks, "not a directory")
     for name, receiver in section.receivers.items():
         key = f"alerting.receivers.{name}"
         integrations = [f for f in receiver.__struct_fields__ if getattr(receiver, f) is not None]
@@ -63,7 +71,7 @@ def _check_route(route: RouteSpec, section: AlertingSection, key: str, *, root: 
     parse_matchers(route.match, f"{key}.match")
     for field in ("group_wait", "group_interval", "repeat_interval"):
         value = getattr(route, field)
-        if value is not None:
+        if value is not None and value.strip() not in ("0", "0s", "0m"):
             parse_duration(value, f"{key}.{field}")
     if route.max_per_hour is not None and route.max_per_hour < 0:
         raise ConfigError(f"{key}.max_per_hour", route.max_per_hour, "must be 0 (no limit) or more")
@@ -98,6 +106,8 @@ def _check_rule(rule: RuleSpec, key: str, models: Collection[str]) -> None:
     if rule.resolve_after < 1:
         raise ConfigError(f"{key}.resolve_after", rule.resolve_after, "must be 1 or more windows")
     parse_matchers(rule.match, f"{key}.match")
+    if rule.settle is not None:
+        parse_duration(rule.settle, f"{key}.settle")
     _known_models(rule.models, models, f"{key}.models")
     if rule.change is not None:
         if rule.change.above is None and rule.change.below is None:
