@@ -3,22 +3,38 @@
 The reference file holds features plus the prediction, score and label columns; monitors need
 them apart: feature drift and data quality compare the *features*, prediction drift compares the
 prediction column, and the label column is ground truth, not an input.
+
+A reference learned from production (``reference: {production: 7d}``) has no file: the features
+and their types come from ``schema.columns``, the prediction is numeric (categorical for
+multiclass models) and the label categorical (numeric for regression and ranking) unless
+``schema.columns`` names them too. Until it is learned the runtime has no reference profiles;
+once the evaluator has learned it, it is saved under ``<store>/references/<model>.wkprofile``
+and read from there on every later start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from watchkeeper.config import ReportConfig
+from watchkeeper.data import read_table
 from watchkeeper.errors import ConfigError
-from watchkeeper.profiles.dataset import ColumnProfile, DatasetProfile
+from watchkeeper.ingest.layout import feature_type
+from watchkeeper.monitors.reference_performance import reference_performance
+from watchkeeper.profiles.dataset import ColumnProfile, DatasetProfile, build_profile
+from watchkeeper.profiles.serialize import SUFFIX, load_profile
 from watchkeeper.report.compute import reference_profile
-from watchkeeper.schema import Schema
-from watchkeeper.settings import ModelConfig, ServiceConfig
+from watchkeeper.schema import ColumnSchema, ColumnType, Schema
+from watchkeeper.settings import ModelConfig, ProductionReference, ServiceConfig
 
 # columns of a reference file that are never features
 RESERVED = ("id", "timestamp", "model_version")
+REFERENCES_DIR = "references"  # under the store directory: references learned from production
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,10 @@ class ModelRuntime:
     reference: DatasetProfile | None  # features only; None when no reference is configured
     prediction_reference: ColumnProfile | None = None
     full_reference: DatasetProfile | None = None  # features, prediction and label together
+    # where the reference learned from production is saved; None: the reference is a file
+    learned_path: Path | None = None
+    # the task's metrics on the reference rows (prediction vs label), for PerformanceDrop
+    reference_performance: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
@@ -71,10 +91,79 @@ def split_reference(
     return features, profile.columns.get(config.prediction)
 
 
+def with_reference(runtime: ModelRuntime, whole: DatasetProfile) -> ModelRuntime:
+    """``runtime`` comparing against ``whole`` (features, prediction and label)."""
+    features, prediction = split_reference(whole, runtime.config)
+    return replace(
+        runtime, reference=features, prediction_reference=prediction, full_reference=whole
+    )
+
+
+def reference_schema(config: ModelConfig) -> Schema:
+    """Features, prediction and label of a model whose reference is learned from production.
+
+    >>> from watchkeeper.settings import parse_service_config
+    >>> model = parse_service_config({"models": {"m": {"task": "binary_classification",
+    ...     "prediction": "score", "label": "y", "reference": {"production": "1d"},
+    ...     "schema": {"columns": {"age": "numeric"}}}}}).models["m"]
+    >>> [(c.name, c.type.value) for c in reference_schema(model)]
+    [('age', 'numeric'), ('score', 'numeric'), ('y', 'categorical')]
+    """
+    given = {name: ColumnType(kind) for name, kind in config.schema.columns.items()}
+    targets = non_feature_columns(config)
+    ignored = set(config.schema.ignore)
+    columns = [
+        ColumnSchema(name, kind, "set in config")
+        for name, kind in given.items()
+        if name not in targets and name not in ignored
+    ]
+    numeric_prediction = config.task != "multiclass_classification"
+    numeric_label = config.task in ("regression", "ranking")
+    for name, numeric in ((config.prediction, numeric_prediction), (config.label, numeric_label)):
+        if name is None:
+            continue
+        kind = given.get(name, ColumnType.NUMERIC if numeric else ColumnType.CATEGORICAL)
+        reason = "set in config" if name in given else f"output of a {config.task} model"
+        columns.append(ColumnSchema(name, kind, reason))
+    return Schema(tuple(columns), tuple((name, "ignored in config") for name in ignored))
+
+
+def empty_reference(config: ModelConfig) -> DatasetProfile:
+    """The stand-in while a production reference is being learned: every column, no rows, so
+    drift tests say ``insufficient_data`` and the other monitors run as usual."""
+    schema = reference_schema(config)
+    table = pa.table({c.name: pa.array([], feature_type(c.type)) for c in schema})
+    return build_profile(table, schema, workers=1)
+
+
+def learn_reference(
+    config: ModelConfig, features: pa.Table, meta: pa.Table, labels: pa.Table
+) -> DatasetProfile:
+    """The reference profile of stored traffic: ``features`` and ``meta`` as the store's
+    ``window()`` gives them, ``labels`` as its ``labels_for()`` (latest label per id)."""
+    schema = reference_schema(config)
+    rows = meta.num_rows
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
+    for column in schema:
+        if column.name == config.prediction and "prediction" in meta.column_names:
+            columns[column.name] = meta.column("prediction")
+        elif column.name == config.label:
+            where = pc.index_in(meta.column("id"), value_set=labels.column("id"))
+            columns[column.name] = labels.column("label").take(where)
+        elif column.name in features.column_names:
+            columns[column.name] = features.column(column.name)
+        else:  # never sent: the reference says it is always missing
+            columns[column.name] = pa.nulls(rows, feature_type(column.type))
+    return build_profile(pa.table(columns), schema)
+
+
 def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
     """Read every model's reference (data file or saved profile) once."""
     runtimes: dict[str, ModelRuntime] = {}
     for name, model in config.models.items():
+        if isinstance(model.reference, ProductionReference):
+            runtimes[name] = _production_runtime(config, name, model)
+            continue
         if model.reference is None:
             raise ConfigError(
                 f"models.{name}.reference",
@@ -89,5 +178,43 @@ def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
             )
         whole, _ = reference_profile(path, report_config)
         features, prediction = split_reference(whole, model)
-        runtimes[name] = ModelRuntime(name, model, features.schema, features, prediction, whole)
+        scored = _reference_performance(path, model)
+        runtimes[name] = ModelRuntime(
+            name, model, features.schema, features, prediction, whole, reference_performance=scored
+        )
     return runtimes
+
+
+def _reference_performance(path: Path, model: ModelConfig) -> dict[str, float]:
+    """Metrics of the reference's own predictions (a data file; a saved profile has none)."""
+    if path.suffix == SUFFIX or model.label is None:
+        return {}
+    table = read_table(path, "reference")
+    wanted = [c for c in (model.prediction, model.label, *model.scores) if c in table.column_names]
+    return reference_performance(table.select(wanted), model)
+
+
+def _production_runtime(config: ServiceConfig, name: str, model: ModelConfig) -> ModelRuntime:
+    """A model learning its reference from production; a reference learned earlier is read
+    from the store directory (never learned twice)."""
+    path = config.path(config.store) / REFERENCES_DIR / f"{name}{SUFFIX}"
+    schema = reference_schema(model)
+    features = Schema(
+        tuple(c for c in schema if c.name not in non_feature_columns(model)), schema.ignored
+    )
+    runtime = ModelRuntime(name, model, features, None, learned_path=path)
+    if not path.exists():
+        return runtime
+    learned = load_profile(path)
+    if _types(learned.schema) != _types(schema):
+        raise ConfigError(
+            f"models.{name}.schema.columns",
+            model.schema.columns,
+            f"differs from the columns of the reference learned earlier ({path}); "
+            "delete that file to learn the reference again",
+        )
+    return with_reference(runtime, learned)
+
+
+def _types(schema: Schema) -> list[tuple[str, ColumnType]]:
+    return [(c.name, c.type) for c in schema]

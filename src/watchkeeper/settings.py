@@ -58,9 +58,26 @@ class PerformanceSection(msgspec.Struct, forbid_unknown_fields=True):
     positive_label: str | None = None  # binary: which label value is positive (default: 1/true)
 
 
+class RankingSection(msgspec.Struct, forbid_unknown_fields=True):
+    """``task: ranking``: the segment key holding each prediction's query id, and the cut-offs
+    of NDCG@k, precision@k and recall@k."""
+
+    query: str | None = None
+    k: list[int] = msgspec.field(default_factory=lambda: [5, 10])
+
+
+class ProductionReference(msgspec.Struct, forbid_unknown_fields=True):
+    """``reference: {production: 7d}``: the reference is learned from the model's first
+    ``production`` of traffic (event time) once that much is stored; the features' types come
+    from ``schema.columns``."""
+
+    production: str
+
+
 class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     task: Task
-    reference: str | None = None  # data file or .wkprofile
+    # data file or .wkprofile, or {production: 7d}
+    reference: str | ProductionReference | None = None
     prediction: str = "prediction"
     scores: list[str] = []
     label: str | None = None
@@ -74,9 +91,18 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     # features a prediction carries that the schema does not know: dropped and counted
     # ("ignore") or the whole batch rejected naming them ("reject")
     unknown_features: Literal["ignore", "reject"] = "ignore"
+    # what drift is also broken down by: "model_version" and segment keys (None: all of them)
+    drift_breakdown: list[str] | None = None
+    ranking: RankingSection = msgspec.field(default_factory=RankingSection)
 
     def window_lengths(self, key: str) -> list[timedelta]:
         return [parse_duration(w, f"{key}.windows.{i}") for i, w in enumerate(self.windows)]
+
+    def production_period(self, key: str) -> timedelta | None:
+        """How much traffic the reference is learned from; None for a reference file."""
+        if not isinstance(self.reference, ProductionReference):
+            return None
+        return parse_duration(self.reference.production, f"{key}.reference.production")
 
 
 class ServerSection(msgspec.Struct, forbid_unknown_fields=True):
@@ -161,7 +187,9 @@ def _check(config: ServiceConfig) -> None:
         if not model.windows:
             raise ConfigError(f"{key}.windows", model.windows, "give at least one window")
         model.window_lengths(key)
-        parse_duration(model.retention, f"{key}.retention")
+        retention = parse_duration(model.retention, f"{key}.retention")
+        _check_production_reference(key, model, retention)
+        _check_breakdown_and_ranking(key, model)
         coverage = model.performance.min_label_coverage
         if not 0 <= coverage <= 1:
             raise ConfigError(
@@ -170,9 +198,45 @@ def _check(config: ServiceConfig) -> None:
     parse_duration(config.server.evaluate_every, "server.evaluate_every")
     from watchkeeper.alerting.validate import check_alerting  # it needs parse_duration
 
-    check_alerting(config.alerting, config.models)
+    check_alerting(config.alerting, config.models, Path(config.base_dir))
     if not 0 < config.server.port < 65536:
         raise ConfigError("server.port", config.server.port, "must be a TCP port")
+
+
+def _check_production_reference(key: str, model: ModelConfig, retention: timedelta) -> None:
+    reference = model.reference
+    if not isinstance(reference, ProductionReference):
+        return
+    if parse_duration(reference.production, f"{key}.reference.production") > retention:
+        raise ConfigError(
+            f"{key}.reference.production",
+            reference.production,
+            f"must not be longer than the retention ({model.retention}): older events are deleted",
+        )
+    if not model.schema.columns:
+        raise ConfigError(
+            f"{key}.schema.columns",
+            model.schema.columns,
+            "a reference learned from production needs each feature's type here "
+            "(e.g. {age: numeric, plan: categorical})",
+        )
+
+
+def _check_breakdown_and_ranking(key: str, model: ModelConfig) -> None:
+    query = model.ranking.query
+    if query is not None and query not in model.segments:
+        raise ConfigError(
+            f"{key}.ranking.query", query, "must be one of the model's segments (the query id)"
+        )
+    if any(k < 1 for k in model.ranking.k):
+        raise ConfigError(f"{key}.ranking.k", model.ranking.k, "cut-offs must be at least 1")
+    for i, name in enumerate(model.drift_breakdown or []):
+        if name != "model_version" and (name not in model.segments or name == query):
+            raise ConfigError(
+                f"{key}.drift_breakdown.{i}",
+                name,
+                "must be model_version or one of the model's segments (not the ranking query)",
+            )
 
 
 def load_service_config(path: str | Path) -> ServiceConfig:

@@ -8,9 +8,9 @@ Prediction ids are unique per model: a re-sent id keeps the first prediction sto
 ones are dropped, also within one batch). Labels and outcomes are kept as sent; queries pick
 the latest label per id.
 
-Threads: DuckDB connections are not thread-safe. Writes (apply, samples, dirty marks) go
-through one connection under a lock; reads use one cursor per thread (DuckDB cursors are
-separate connections to the same database, reading committed data concurrently).
+Threads: DuckDB connections are not thread-safe. Writes (apply, samples, dirty marks,
+watermarks) go through one connection under a lock; reads use one cursor per thread (DuckDB
+cursors are separate connections to the same database, reading committed data concurrently).
 
 >>> import tempfile, pyarrow as pa
 >>> from watchkeeper.ingest.payload import EventBatch, merge_batches
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from watchkeeper.ingest.layout import (
 )
 from watchkeeper.ingest.payload import EventBatch, merge_batches
 from watchkeeper.monitors.base import MetricSample
+from watchkeeper.monitors.windows import EPOCH
 from watchkeeper.store import samples as sample_sql
 from watchkeeper.store.dirty import BUCKET, DirtyBuckets
 from watchkeeper.store.schema import ensure_table, migrate, table_name
@@ -191,6 +192,13 @@ class DuckDBStore:
         with self._write:
             self._con.execute(query, params).fetchall()
 
+    def set_watermark(self, model: str, name: str, at: datetime) -> None:
+        """Remember the moment ``name`` of ``model`` (see :meth:`watermark`)."""
+        with self._write:
+            self._con.execute(
+                "INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?)", [model, name, at]
+            ).fetchall()
+
     def prune(self, model: str, before: datetime) -> dict[str, int]:
         """Retention: delete ``model``'s predictions with event time before ``before``, the
         labels and outcomes of predictions no longer stored (when older than ``before`` too),
@@ -254,6 +262,42 @@ class DuckDBStore:
             .fetchall()
         )
         return DirtyBuckets.from_rows(model, rows)
+
+    def watermark(self, model: str, name: str) -> datetime | None:
+        """The moment last set by :meth:`set_watermark`, or None."""
+        rows = (
+            self._read()
+            .execute("SELECT moment FROM watermarks WHERE model = ? AND name = ?", [model, name])
+            .fetchall()
+        )
+        return rows[0][0].astimezone(UTC) if rows else None
+
+    def first_prediction(self, model: str) -> datetime | None:
+        """The event time of the oldest stored prediction of ``model`` (None: none stored)."""
+        table = table_name(model, Kind.PREDICTIONS.value)
+        cursor = self._read()
+        if not _exists(cursor, table):
+            return None
+        rows = cursor.execute(f"SELECT min(timestamp) FROM {table}").fetchall()
+        first: datetime | None = rows[0][0]
+        return first.astimezone(UTC) if first is not None else None
+
+    def windows_with_events(
+        self, model: str, length: timedelta, start: datetime, end: datetime
+    ) -> set[datetime]:
+        """Starts of the epoch-aligned windows of ``length`` in ``[start, end)`` that hold at
+        least one prediction (one grouped scan, however many windows)."""
+        table = table_name(model, Kind.PREDICTIONS.value)
+        cursor = self._read()
+        if not _exists(cursor, table):
+            return set()
+        step = int(length.total_seconds() * 1_000_000)
+        rows = cursor.execute(
+            f"SELECT DISTINCT epoch_us(timestamp) // $1 FROM {table} "
+            "WHERE timestamp >= $2 AND timestamp < $3",
+            [step, start, end],
+        ).fetchall()
+        return {EPOCH + timedelta(microseconds=int(index) * step) for (index,) in rows}
 
     def counts(self, model: str) -> dict[str, int]:
         cursor = self._read()
@@ -329,6 +373,24 @@ class DuckDBStore:
     def latest_samples(self) -> list[MetricSample]:
         """The newest window of every series (what /metrics exposes)."""
         return sample_sql.from_rows(self._read().execute(sample_sql.LATEST).fetchall())
+
+    # -- for the stores of other parts (alerting) that share this database ------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The write connection inside one transaction: committed on exit, rolled back on error."""
+        with self._write:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield self._con
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on this thread's cursor."""
+        return self._read().execute(sql, list(params)).fetchall()
 
 
 def _changed(result: duckdb.DuckDBPyConnection) -> int:

@@ -8,6 +8,18 @@ Fixed tables (created by migration 1):
 - ``dirty_buckets``: one-minute event-time buckets per model that received events since the
   windows covering them were last evaluated, with the checkpoint offset that last dirtied them.
 
+Added by migration 2:
+
+- ``watermarks``: moments the evaluator must remember across restarts, per model and name
+  (``evaluated/1h``: every 1h window ending by then is accounted for, with or without events;
+  ``reference_end``: the end of the traffic a production reference was learned from).
+
+Added by migration 3 (alerting, see ``store/alert_ledger.py``):
+
+- ``alerts``: the latest state of every alert by fingerprint; ``alert_history``: each change;
+- ``alerting_state``: JSON documents (the notification pipeline's state, the incident book);
+- ``outbox``: notifications per receiver integration until delivered (or failed for good).
+
 Event tables are named ``predictions__<model>``, ``labels__<model>`` and
 ``outcomes__<model>`` and take their columns from the Arrow layout of the intake; a batch with
 a column the table lacks adds it (``ALTER TABLE ... ADD COLUMN``), older rows read ``NULL``.
@@ -51,6 +63,45 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             bucket_start TIMESTAMPTZ NOT NULL,
             version BIGINT NOT NULL,
             PRIMARY KEY (model, bucket_start))""",
+    ),
+    (
+        """CREATE TABLE watermarks (
+            model VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            moment TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (model, name))""",
+    ),
+    (
+        """CREATE TABLE alerts (
+            fingerprint VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            starts_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            doc VARCHAR NOT NULL)""",
+        """CREATE TABLE alert_history (
+            seq BIGINT PRIMARY KEY,
+            recorded_at TIMESTAMPTZ NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            doc VARCHAR NOT NULL)""",
+        """CREATE TABLE alerting_state (
+            key VARCHAR PRIMARY KEY,
+            doc VARCHAR NOT NULL)""",
+        """CREATE TABLE outbox (
+            id BIGINT PRIMARY KEY,
+            receiver VARCHAR NOT NULL,
+            integration VARCHAR NOT NULL,
+            group_key VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            due_at TIMESTAMPTZ NOT NULL,
+            attempts INTEGER NOT NULL,
+            delivered_at TIMESTAMPTZ,
+            failed_at TIMESTAMPTZ,
+            detail VARCHAR NOT NULL,
+            doc VARCHAR NOT NULL)""",
     ),
 )
 
