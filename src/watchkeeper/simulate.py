@@ -9,7 +9,13 @@ equals the model's until concept drift starts. Incidents:
 - ``drift_start``: ``income`` shifts up by 40% (inflation) and a new ``employment`` value
   ``"gig"`` takes 15% of traffic (feature drift, prediction drift);
 - ``decay_start``: the relationship changes (the true probability follows age and gig work
-  instead of utilisation), so performance declines while inputs look the same (concept drift).
+  instead of utilisation), so performance declines while inputs look the same (concept drift);
+  with ``decay_ramp`` the share of traffic following the new relationship grows linearly from 0
+  to 1 over the ramp (a gradual decline);
+- ``quality_break`` (start, end): the feature pipeline breaks — 60% of ``income`` values are
+  missing and ``utilisation`` arrives in percent instead of a ratio (out of range). The model
+  scored the correct inputs, so predictions are unaffected; only the logged features break;
+- ``latency_spike`` (start, end): serving latency is 8 times higher.
 
 Labels arrive ``label_delay`` after the prediction (exponentially distributed around it).
 
@@ -41,6 +47,9 @@ class CreditSimulation:
     decay_start: datetime | None = None
     label_delay: timedelta = timedelta(hours=6)
     model_version: str = "v1"
+    decay_ramp: timedelta | None = None
+    quality_break: tuple[datetime, datetime] | None = None
+    latency_spike: tuple[datetime, datetime] | None = None
 
     def _rng(self, start: datetime) -> np.random.Generator:
         return np.random.default_rng([self.seed, int(start.timestamp())])
@@ -90,7 +99,7 @@ class CreditSimulation:
         offsets = np.sort(rng.uniform(0, seconds, n))
         times = [start + timedelta(seconds=float(o)) for o in offsets]
         drifted = np.array([self.drift_start is not None and t >= self.drift_start for t in times])
-        decayed = np.array([self.decay_start is not None and t >= self.decay_start for t in times])
+        decayed = self._decayed(rng, times)
         base = self.features(rng, n, drifted=False)
         shifted = self.features(rng, n, drifted=True)
         columns = {k: np.where(drifted, shifted[k], base[k]) for k in base}
@@ -100,6 +109,8 @@ class CreditSimulation:
         labels = rng.random(n) < truth
         delays = rng.exponential(self.label_delay.total_seconds(), n)
         latency = rng.lognormal(np.log(20), 0.3, n)
+        latency = np.where(_within(times, self.latency_spike), latency * 8, latency)
+        logged = self._logged(rng, times, columns)
         predictions, label_events = [], []
         for i, t in enumerate(times):
             record_id = f"{self.seed}-{int(start.timestamp())}-{i}"
@@ -107,7 +118,7 @@ class CreditSimulation:
                 {
                     "id": record_id,
                     "timestamp": t.isoformat(),
-                    "features": {k: _plain(v[i]) for k, v in columns.items()},
+                    "features": {k: _plain(v[i]) for k, v in logged.items()},
                     "prediction": round(float(score[i]), 5),
                     "latency_ms": round(float(latency[i]), 3),
                     "model_version": self.model_version,
@@ -123,6 +134,28 @@ class CreditSimulation:
             )
         return predictions, label_events
 
+    def _decayed(self, rng: np.random.Generator, times: list[datetime]) -> np.ndarray:
+        """Which predictions follow the changed relationship."""
+        if self.decay_start is None:
+            return np.zeros(len(times), dtype=bool)
+        since = np.array([(t - self.decay_start).total_seconds() for t in times])
+        if self.decay_ramp is None:
+            return since >= 0
+        share = np.clip(since / self.decay_ramp.total_seconds(), 0, 1)
+        return np.asarray(rng.random(len(times)) < share)
+
+    def _logged(
+        self, rng: np.random.Generator, times: list[datetime], columns: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """The features as the service receives them (broken during ``quality_break``)."""
+        broken = _within(times, self.quality_break)
+        if not broken.any():
+            return columns
+        income = columns["income"].astype(object)
+        income[broken & (rng.random(len(times)) < 0.6)] = None
+        utilisation = np.where(broken, columns["utilisation"] * 100, columns["utilisation"])
+        return {**columns, "income": income, "utilisation": utilisation}
+
     def predictions(self, start: datetime, end: datetime, per_hour: int) -> list[dict[str, Any]]:
         return self.generate(start, end, per_hour)[0]
 
@@ -135,6 +168,12 @@ class CreditSimulation:
         out["score"] = score.round(5).tolist()
         out["label"] = (rng.random(rows) < score).astype(int).tolist()
         return out
+
+
+def _within(times: list[datetime], span: tuple[datetime, datetime] | None) -> np.ndarray:
+    if span is None:
+        return np.zeros(len(times), dtype=bool)
+    return np.array([span[0] <= t < span[1] for t in times], dtype=bool)
 
 
 def _plain(value: Any) -> Any:

@@ -41,4 +41,4 @@ def test_readings_carry_labels_for_mapping_fields() -> None:
     assert readings[("events_dropped_total", (("source", "intake"),))] == 1
     assert readings[("start_time_seconds", ())] == T0.timestamp()
     assert readings[("apply_duration_seconds", ())] == 0.012
-    assert len(readings) == 14
+    assert len(readings) == 16

@@ -60,8 +60,8 @@ def test_dogstatsd_gauges_are_batched_into_datagrams_within_the_limit(
     assert result.datagrams > 10
     assert all(len(d) <= MAX_DATAGRAM for d in datagrams)
     lines = parse(datagrams)
-    # a statistic and an ok verdict per feature, and the 14 readings of full_health()
-    assert len(lines) == result.lines == 300 * 2 + 14
+    # a statistic and an ok verdict per feature, and the 16 readings of full_health()
+    assert len(lines) == result.lines == 300 * 2 + 16
     drift = {tags["feature"]: value for name, value, tags in lines
              if name == "watchkeeper.feature_drift_statistic"}
     assert drift["feature_7"] == 0.007

@@ -201,4 +201,5 @@ class AlertingSection(msgspec.Struct, forbid_unknown_fields=True):
     rules: list[RuleSpec] = []
     default_rules: bool = True  # the generated defaults for every model (see the README)
     playbooks: str | None = None  # a directory of Markdown templates overriding the built-ins
+    max_retry_delay: str = "5m"  # failed deliveries retry with backoff up to this delay
     retraining: list[RetrainingSpec] = []

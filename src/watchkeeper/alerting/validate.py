@@ -32,6 +32,7 @@ def check_alerting(
             parse_duration(spec.timeout, f"{key}.{field}.timeout")
             if field in ("webhook", "slack") and not (spec.url or spec.url_env):
                 raise ConfigError(f"{key}.{field}", None, "give url or url_env")
+    parse_duration(section.max_retry_delay, "alerting.max_retry_delay")
     _check_route(section.route, section, "alerting.route", root=True)
     for i, inhibit in enumerate(section.inhibit_rules):
         parse_matchers(inhibit.source, f"alerting.inhibit_rules.{i}.source")

@@ -51,6 +51,11 @@ class ServiceHealth:
     - ``evaluation_duration_seconds``: how long the last evaluation tick took.
     - ``evaluations_total``: evaluation ticks completed.
     - ``store_bytes``: size of the embedded store on disk.
+    - ``alerts_firing``: firing alerts by severity (alerting on).
+    - ``notifications_total``: outbox delivery attempts by result (``delivered``,
+      ``retried``: failed and queued again, ``failed``: failed for good).
+    - ``outbox_pending``: notifications waiting for delivery.
+    - ``alerting_duration_seconds``: how long the last alerting tick took.
     """
 
     up_since: datetime
@@ -64,13 +69,18 @@ class ServiceHealth:
     evaluation_duration_seconds: float = 0.0
     evaluations_total: int = 0
     store_bytes: int = 0
+    alerts_firing: Mapping[str, int] = field(default_factory=dict)
+    notifications_total: Mapping[str, int] = field(default_factory=dict)
+    outbox_pending: int = 0
+    alerting_duration_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.up_since.tzinfo is None:
             raise ValueError(f"up_since must be timezone-aware (got {self.up_since!r})")
         for name in _SCALARS:
             _check_count(name, getattr(self, name))
-        for name in ("events_accepted_total", "drops_total"):
+        for name in ("events_accepted_total", "drops_total", "alerts_firing",
+                     "notifications_total"):
             for key, value in getattr(self, name).items():
                 _check_count(f"{name}[{key!r}]", value)
 
@@ -90,6 +100,8 @@ _SCALARS = (
     "evaluation_duration_seconds",
     "evaluations_total",
     "store_bytes",
+    "outbox_pending",
+    "alerting_duration_seconds",
 )
 
 
@@ -137,6 +149,15 @@ HEALTH_METRICS = (
     HealthMetric("evaluations_total", "counter", "Evaluation ticks completed.",
                  "evaluations_total"),
     HealthMetric("store_bytes", "gauge", "Size of the embedded store on disk.", "store_bytes"),
+    HealthMetric("alerts_firing", "gauge", "Firing alerts by severity.", "alerts_firing",
+                 "severity"),
+    HealthMetric("notifications_total", "counter",
+                 "Notification delivery attempts by result (delivered, retried, failed).",
+                 "notifications_total", "result"),
+    HealthMetric("outbox_pending", "gauge", "Notifications waiting for delivery.",
+                 "outbox_pending"),
+    HealthMetric("alerting_duration_seconds", "gauge", "Duration of the last alerting tick.",
+                 "alerting_duration_seconds"),
 )
 
 

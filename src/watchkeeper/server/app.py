@@ -10,10 +10,9 @@ Store reads and evaluation run in worker threads so the event loop never waits o
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-import msgspec
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,37 +23,19 @@ from watchkeeper.ingest.body import BodyError, is_ndjson, unpack_body
 from watchkeeper.ingest.layout import Kind
 from watchkeeper.ingest.pipeline import Clock, Intake, UnavailableError, UnknownModelError
 from watchkeeper.ingest.records import ValidationFailed
+from watchkeeper.server.alert_routes import alert_routes
 from watchkeeper.server.auth import BearerAuth
 from watchkeeper.server.openapi import openapi_document
+from watchkeeper.server.responses import ENCODER, error, json_response, parse_time
 from watchkeeper.settings import ServiceConfig
 from watchkeeper.store.duckdb_store import DuckDBStore
+
+if TYPE_CHECKING:
+    from watchkeeper.server.alerts import AlertService
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 Handler = Callable[[Request], Awaitable[Response]]
-_ENCODER = msgspec.json.Encoder()
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_ENCODER.encode(data), status, headers, "application/json")
-
-
-def error(status: int, message: str, details: list[Any] | None = None) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status == 503:
-        headers = {"Retry-After": "1"}
-    return json_response({"error": message, "details": details or []}, status, headers)
-
-
-def parse_time(text: str | None, name: str) -> datetime | None:
-    """An ISO 8601 query parameter as an aware UTC datetime (naive means UTC)."""
-    if text is None or text == "":
-        return None
-    try:
-        moment = msgspec.convert(text, datetime)
-    except msgspec.ValidationError:
-        raise BodyError(400, f"{name} must be an ISO 8601 timestamp (got {text!r})") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -78,11 +59,12 @@ def create_app(
     *,
     evaluate: Callable[[datetime], dict[str, Any]] | None = None,
     metrics_text: Callable[[], bytes] | None = None,
+    alerts: AlertService | None = None,
     clock: Clock,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     auth = BearerAuth(config.tokens())
-    document = _ENCODER.encode(openapi_document(max_body_bytes))
+    document = ENCODER.encode(openapi_document(max_body_bytes))
 
     def guarded(handler: Handler) -> Handler:
         """Writes need a token when tokens are configured; BodyError becomes its status."""
@@ -185,6 +167,7 @@ def create_app(
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    routes += alert_routes(alerts, guarded)
     return Starlette(routes=routes, exception_handlers={Exception: _internal_error})
 
 

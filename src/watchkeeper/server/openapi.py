@@ -256,6 +256,7 @@ def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
         **{"404": _ERROR},
     )
     paths["/openapi.json"] = _get("This document", _json({"type": "object"}, "OpenAPI 3.1"))
+    paths.update(_alerting_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "watchkeeper", "version": "1"},
@@ -265,3 +266,77 @@ def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _action(summary: str, body: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}, {}],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "201" if created else "200": _json({"type": "object"}, "done"),
+            "400": _ERROR,
+            "401": _ERROR,
+            "404": _ERROR,
+            "501": _ERROR,
+        },
+    }
+
+
+def _alerting_paths() -> dict[str, Any]:
+    """Alerts, silences, incidents and the notification outbox."""
+    item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    text = {"type": "string"}
+    listing = _json({"type": "object"}, "the list")
+    by = {"type": "object", "properties": {"by": text, "comment": text}}
+    note = {"type": "object", "properties": {"by": text, "text": text}}
+    silence = {
+        "type": "object",
+        "required": ["matchers"],
+        "properties": {
+            "matchers": {"type": "array", "items": text, "description": "e.g. model=credit"},
+            "created_by": text,
+            "comment": text,
+            "starts_at": _TIME,
+            "ends_at": _TIME,
+            "duration": {"type": "string", "description": "instead of ends_at, e.g. 2h"},
+        },
+    }
+    status = {"type": "string"}
+    paths: dict[str, Any] = {
+        "/v1/alerts": _get("Alerts (pending, firing, resolved)", listing, **{"400": _ERROR}),
+        "/v1/alerts/{id}/ack": {"post": _action("Acknowledge an alert or alert group", by)},
+        "/v1/silences": {
+            **_get("Silences", listing),
+            "post": _action("Create a silence", silence, created=True),
+        },
+        "/v1/silences/{id}": {"delete": _action("Expire a silence", {"type": "object"})},
+        "/v1/incidents": _get("Incidents, newest first", listing, **{"400": _ERROR}),
+        "/v1/incidents/{id}": _get(
+            "One incident with its timeline, evidence and playbook",
+            _json({"type": "object"}, "the incident"),
+            **{"404": _ERROR},
+        ),
+        "/v1/incidents/{id}/postmortem": _get(
+            "A Markdown postmortem of the incident",
+            {"description": "Markdown", "content": {"text/markdown": {"schema": text}}},
+            **{"404": _ERROR},
+        ),
+        "/v1/incidents/{id}/ack": {"post": _action("Acknowledge an incident", note)},
+        "/v1/incidents/{id}/resolve": {"post": _action("Resolve an incident", note)},
+        "/v1/incidents/{id}/notes": {"post": _action("Add a note to the timeline", note)},
+        "/v1/notifications": _get("The notification outbox, newest first", listing),
+    }
+    paths["/v1/alerts"]["get"]["parameters"] = [
+        _query("status", "pending, firing or resolved", status),
+        _query("model", "only this model", text),
+    ]
+    paths["/v1/incidents"]["get"]["parameters"] = [
+        _query("status", "open, acknowledged or resolved", status),
+        _query("model", "only this model", text),
+    ]
+    for path, operations in paths.items():
+        if "{id}" in path:
+            for operation in operations.values():
+                operation["parameters"] = [item_id]
+    return paths

@@ -113,6 +113,7 @@ def serve(config_path: str | Path, host: str | None = None, port: int | None = N
     from watchkeeper.export.push import push_exporters
     from watchkeeper.monitors.evaluator import Evaluator
     from watchkeeper.runtime import load_runtimes
+    from watchkeeper.server.alerts import AlertService
     from watchkeeper.server.scheduler import Scheduler, evaluate_and_push, metrics_renderer
 
     config = load_service_config(config_path)
@@ -121,19 +122,27 @@ def serve(config_path: str | Path, host: str | None = None, port: int | None = N
     evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
     interval = parse_duration(config.server.evaluate_every)
     exporters = push_exporters(config)
-    scheduler = Scheduler(evaluator, interval, utc_now, exporters)
+    try:
+        alerts = AlertService(config, service.store)  # e.g. a receiver's secret is not set
+    except Exception:
+        service.close()
+        raise
+    scheduler = Scheduler(evaluator, interval, utc_now, exporters, alerts)
     try:
         app = create_app(
             config,
             service.intake,
             service.store,
-            evaluate=evaluate_and_push(evaluator, exporters),
-            metrics_text=metrics_renderer(service, evaluator, utc_now()),
+            evaluate=evaluate_and_push(evaluator, exporters, alerts),
+            metrics_text=metrics_renderer(service, evaluator, utc_now(), alerts),
+            alerts=alerts,
             clock=utc_now,
         )
+        alerts.start()
         scheduler.start()
         run_app(app, host or config.server.host, port or config.server.port)
     finally:
         scheduler.stop()
+        alerts.stop()
         exporters.close()
         service.close()

@@ -13,6 +13,7 @@ from watchkeeper.export.push import PushExporters
 from watchkeeper.monitors.evaluator import Evaluator
 
 if TYPE_CHECKING:
+    from watchkeeper.server.alerts import AlertService
     from watchkeeper.server.run import Service
 
 Clock = Callable[[], datetime]
@@ -32,9 +33,11 @@ class Scheduler:
         interval: timedelta,
         clock: Clock,
         exporters: PushExporters | None = None,
+        alerts: AlertService | None = None,
     ) -> None:
         self.evaluator = evaluator
         self.exporters = exporters or PushExporters()
+        self.alerts = alerts
         self.interval = interval
         self.clock = clock
         self.last_error: str | None = None
@@ -53,28 +56,33 @@ class Scheduler:
         while not self._stop.wait(self.interval.total_seconds()):
             try:
                 now = self.clock()
-                evaluate_and_push(self.evaluator, self.exporters)(now)
+                evaluate_and_push(self.evaluator, self.exporters, self.alerts)(now)
                 self.evaluator.prune(now)
+                if self.alerts is not None:
+                    self.alerts.prune(now)
                 self.last_error = None
             except Exception as exc:  # kept for /metrics and logs; retried next tick
                 self.last_error = f"{type(exc).__name__}: {exc}"
 
 
 def evaluate_and_push(
-    evaluator: Evaluator, exporters: PushExporters
+    evaluator: Evaluator, exporters: PushExporters, alerts: AlertService | None = None
 ) -> Callable[[datetime], dict[str, Any]]:
-    """Evaluate, then hand the new samples to the push exporters (for the API and the ticks)."""
+    """Evaluate, hand the new samples to the push exporters, then run the alert rules on the
+    same clock (for the API and the ticks)."""
 
     def run(until: datetime) -> dict[str, Any]:
         result = evaluator(until)
         exporters.push(evaluator.last_samples)
+        if alerts is not None:
+            result["alerts"] = alerts.tick(until)
         return result
 
     return run
 
 
 def metrics_renderer(
-    service: Service, evaluator: Evaluator, started: datetime
+    service: Service, evaluator: Evaluator, started: datetime, alerts: AlertService | None = None
 ) -> Callable[[], bytes]:
     """``/metrics``: the newest window of every series plus the service's own health."""
 
@@ -92,6 +100,7 @@ def metrics_renderer(
             evaluation_duration_seconds=evaluator.last_seconds,
             evaluations_total=evaluator.evaluations,
             store_bytes=service.store_bytes(),
+            **(alerts.health() if alerts is not None else {}),
         )
         return render_prometheus(service.store.latest_samples(), health)
 
