@@ -19,6 +19,9 @@ alert                         severity   condition
 ``KpiDrop``                   high       a KPI 20 % below its 7-day mean, 2 windows in a row
 ``LabelsStopped``             warning    label coverage under 5 % on windows that ended a day
                                          ago or more, 2 in a row (models with a ``label``)
+``LabelsDelayed``             warning    p90 label delay twice its 7-day mean, 2 windows in a row
+``LabelDrift``                warning    the arrived labels' distribution drifts from the
+                                         reference's (ground truth changed)
 ============================  =========  =====================================================
 
 A configured rule with the same name replaces the default one.
@@ -165,6 +168,30 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
                 match=OVERALL,
                 description="Performance cannot be judged without ground truth; check the "
                 "label pipeline (GET /v1/models/{model} shows label counts).",
+            )
+        )
+        rules.append(
+            rule(
+                "LabelsDelayed",
+                "label_delay_seconds",
+                "warning",
+                "Labels for {model} arrive later: p90 delay {value:.0f} s",
+                change=ChangeSpec(baseline="7d", above=1.0),
+                for_=2,
+                settle="1d",
+                match=["quantile=0.9", *OVERALL],
+            )
+        )
+        rules.append(
+            rule(
+                "LabelDrift",
+                "label_drift",
+                "warning",
+                "Label distribution of {model} drifted ({value:.3g})",
+                status="breach",
+                match=OVERALL,
+                description="The ground truth itself changed: base rates moved, or the "
+                "labelling changed; check the label source before retraining on it.",
             )
         )
     return rules

@@ -49,6 +49,7 @@ from watchkeeper.store.duckdb_store import DuckDBStore
 Clock = Callable[[], datetime]
 PIPELINE, INCIDENTS, RETRAINING = "pipeline", "incidents", "retraining"
 RETRAIN_PREFIX = "retraining:"  # outbox receiver of a retraining trigger
+ACK_SUFFIX = "-ack"  # outbox integration of a vendor acknowledgement
 
 
 def utc_now() -> datetime:
@@ -85,6 +86,9 @@ class AlertService:
                 name, receiver, environ, http_transport=http_transport, smtp_factory=smtp_factory
             )
             notifiers[name] = {n.kind: n for n in built}
+            for n in built:  # vendors with their own acknowledgement (PagerDuty, Opsgenie)
+                if callable(getattr(n, "acknowledge", None)):
+                    notifiers[name][n.kind + ACK_SUFFIX] = VendorAck(n)
         for spec in self.section.retraining:
             notifiers[RETRAIN_PREFIX + spec.name] = {
                 "retraining": RetrainingNotifier(spec.webhook, spec.command, http_transport)
@@ -161,6 +165,7 @@ class AlertService:
                 Outgoing(kind, n)
                 for n in result.notifications
                 for kind in sorted(self.notifiers.get(n.receiver, {}))
+                if not kind.endswith(ACK_SUFFIX)
             ]
             retraining = self._retraining_state()
             outgoing += self._triggers(changed, retraining, now)
@@ -252,8 +257,27 @@ class AlertService:
             for incident in book.incidents():
                 if incident.status.value == "open" and any(fp in incident.alerts for fp in acked):
                     book.ack(incident.id, by, now, comment)
-            self.ledger.commit(now, states={PIPELINE: state.to_dict(), INCIDENTS: book.to_dict()})
-            return {"acknowledged": sorted(acked), "by": by, "at": now.isoformat()}
+            self.ledger.commit(
+                now,
+                states={PIPELINE: state.to_dict(), INCIDENTS: book.to_dict()},
+                outgoing=self._vendor_acks(acked),
+            )
+        self.courier.wake()
+        return {"acknowledged": sorted(acked), "by": by, "at": now.isoformat()}
+
+    def _vendor_acks(self, acked: set[str]) -> list[Outgoing]:
+        """Acknowledge at the vendors that were paged about these alerts (the latest
+        notification of each group, so the vendor's dedup key matches its incident)."""
+        out, seen = [], set()
+        for item in self.ledger.outbox():  # newest first
+            key = (item.receiver, item.integration, item.group_key)
+            ack_kind = item.integration + ACK_SUFFIX
+            if key in seen or ack_kind not in self.notifiers.get(item.receiver, {}):
+                continue
+            seen.add(key)
+            if any(a.fingerprint in acked for a in item.notification.alerts):
+                out.append(Outgoing(ack_kind, item.notification))
+        return out
 
     def add_silence(
         self,
@@ -378,6 +402,20 @@ def _vanished(alert: Alert, now: datetime) -> Alert:
         updated_at=now,
         reason="its series is no longer evaluated by the rule (no recent samples or rule removed)",
     )
+
+
+class VendorAck:
+    """Sends a vendor acknowledgement (PagerDuty ``acknowledge``, Opsgenie acknowledge) through
+    the outbox, like any notification."""
+
+    kind: ClassVar[str] = "acknowledge"
+
+    def __init__(self, notifier: Any) -> None:
+        self.notifier = notifier
+
+    def send(self, notification: Notification) -> Delivery:
+        result: Delivery = self.notifier.acknowledge(notification)
+        return result
 
 
 class RetrainingNotifier:
