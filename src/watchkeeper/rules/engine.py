@@ -44,20 +44,25 @@ _STATUS = {State.PENDING: AlertStatus.PENDING, State.FIRING: AlertStatus.FIRING}
 MIN_LOOKBACK = timedelta(days=2)
 
 
-def lookback(rules: Iterable[RuleSpec], longest_window: timedelta) -> timedelta:
-    """How much series history the rules need: their baselines plus the windows they count."""
-    needed = MIN_LOOKBACK
-    for rule in rules:
-        spans = [longest_window * ((rule.of or rule.for_) + rule.resolve_after + 2)]
-        if rule.change is not None and rule.change.baseline != "reference":
-            spans.append(parse_duration(rule.change.baseline))
-        if rule.anomaly is not None:  # the windows the detector reads, warm-up included
-            from watchkeeper.rules.detectors import build_detector
+def rule_lookback(rule: RuleSpec, window: timedelta) -> timedelta:
+    """How much of a series the rule reads: its baseline or detector history plus the windows
+    it counts (a longer firing episode keeps the first firing time its alert recorded)."""
+    spans = [window * ((rule.of or rule.for_) + rule.resolve_after + 2)]
+    if rule.change is not None and rule.change.baseline != "reference":
+        spans.append(parse_duration(rule.change.baseline))
+    if rule.anomaly is not None:  # the windows the detector reads, warm-up included
+        from watchkeeper.rules.detectors import build_detector
 
-            detector = build_detector(rule.anomaly, longest_window.total_seconds())
-            spans.append(detector.lookback * longest_window)
-        needed = max(needed, sum(spans, timedelta()) + longest_window)
-    return needed
+        detector = build_detector(rule.anomaly, window.total_seconds())
+        spans.append(detector.lookback * window)
+    if rule.settle is not None:
+        spans.append(parse_duration(rule.settle))
+    return max(MIN_LOOKBACK, sum(spans, timedelta()) + window)
+
+
+def lookback(rules: Iterable[RuleSpec], longest_window: timedelta) -> timedelta:
+    """How much series history a set of rules needs (the longest of theirs)."""
+    return max((rule_lookback(r, longest_window) for r in rules), default=MIN_LOOKBACK)
 
 
 def evaluate_rules(

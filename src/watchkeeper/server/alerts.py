@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,7 +40,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.monitors.base import MetricSample
 from watchkeeper.notify.registry import build_notifiers
 from watchkeeper.rules.defaults import model_rules, raise_drift_severity
-from watchkeeper.rules.engine import evaluate_rules, lookback
+from watchkeeper.rules.engine import evaluate_rules, rule_lookback
 from watchkeeper.rules.retraining import Trigger, due_triggers, export_labelled_window
 from watchkeeper.server.outbox import Courier
 from watchkeeper.settings import ServiceConfig, parse_duration
@@ -49,6 +50,7 @@ from watchkeeper.store.duckdb_store import DuckDBStore
 Clock = Callable[[], datetime]
 PIPELINE, INCIDENTS, RETRAINING = "pipeline", "incidents", "retraining"
 RETRAIN_PREFIX = "retraining:"  # outbox receiver of a retraining trigger
+EVIDENCE_WINDOWS = 13  # windows of samples read for an alert's evidence (12 of history)
 ACK_SUFFIX = "-ack"  # outbox integration of a vendor acknowledgement
 
 
@@ -74,10 +76,17 @@ class AlertService:
         self.rules = {
             name: model_rules(name, model, self.section) for name, model in config.models.items()
         }
-        self.lookbacks = {
-            name: lookback(self.rules[name], max(model.window_lengths(f"models.{name}")))
-            for name, model in config.models.items()
-        }
+        # per model: metric -> how far back its rules read (one store query per metric)
+        self.lookbacks: dict[str, dict[str, timedelta]] = {}
+        self.evidence_span: dict[str, timedelta] = {}
+        for name, model in config.models.items():
+            longest = max(model.window_lengths(f"models.{name}"))
+            spans: dict[str, timedelta] = {}
+            for rule in self.rules[name]:
+                span = rule_lookback(rule, longest)
+                spans[rule.metric] = max(spans.get(rule.metric, span), span)
+            self.lookbacks[name] = spans
+            self.evidence_span[name] = longest * EVIDENCE_WINDOWS
         self.pipeline = AlertPipeline(self.section)
         environ = os.environ if environ is None else environ
         notifiers: dict[str, dict[str, Notifier]] = {}
@@ -147,12 +156,18 @@ class AlertService:
             known = {a.fingerprint: a for a in self.ledger.alerts(statuses=_OPEN)}
             changed: list[Alert] = []
             for model in self.config.models:
-                samples = self.store.samples(model, None, now - self.lookbacks[model], now)
+                samples = [
+                    s
+                    for metric, span in sorted(self.lookbacks[model].items())
+                    for s in self.store.samples(model, metric, now - span, now)
+                ]
                 found = evaluate_rules(model, self.rules[model], samples, now)
                 if self.section.default_rules:
                     found = raise_drift_severity(found)
+                span = self.evidence_span[model]
+                context = _Lazy(partial(self.store.samples, model, None, now - span, now))
                 for alert in found:
-                    merged = _merge(alert, known.pop(alert.fingerprint, None), samples)
+                    merged = _merge(alert, known.pop(alert.fingerprint, None), context)
                     if merged is not None:
                         changed.append(merged)
             for gone in known.values():  # open alerts whose series left the rules' view
@@ -373,7 +388,20 @@ class AlertService:
 _OPEN = [AlertStatus.PENDING, AlertStatus.FIRING]
 
 
-def _merge(alert: Alert, before: Alert | None, samples: Sequence[MetricSample]) -> Alert | None:
+class _Lazy:
+    """The recent samples for evidence, read from the store only if some alert starts firing."""
+
+    def __init__(self, read: Callable[[], list[MetricSample]]) -> None:
+        self.read = read
+        self.value: list[MetricSample] | None = None
+
+    def get(self) -> list[MetricSample]:
+        if self.value is None:
+            self.value = self.read()
+        return self.value
+
+
+def _merge(alert: Alert, before: Alert | None, samples: _Lazy) -> Alert | None:
     """The alert to record, given what was recorded before; None: nothing to record.
 
     A firing alert keeps its first firing time and the evidence gathered then; evidence is
@@ -383,7 +411,7 @@ def _merge(alert: Alert, before: Alert | None, samples: Sequence[MetricSample]) 
     if alert.status is AlertStatus.FIRING:
         if before is not None and before.status is AlertStatus.FIRING:
             return replace(alert, starts_at=before.starts_at, evidence=before.evidence)
-        context = gather_evidence(alert, samples)
+        context = gather_evidence(alert, samples.get())
         return replace(alert, evidence={**alert.evidence, **context})
     if alert.status is AlertStatus.PENDING:
         return alert
