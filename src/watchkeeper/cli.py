@@ -321,7 +321,31 @@ def _run_check(args: argparse.Namespace) -> int:
             f"  {name}: {model.task}, windows {', '.join(model.windows)}; "
             f"reference {rows:,} rows; features: {summary or 'none'}"
         )
+    _describe_alerting(config)
     return 0
+
+
+def _describe_alerting(config: Any) -> None:
+    """The alert rules per model, the receivers, and secrets the environment lacks (a warning:
+    the file is valid, but ``serve`` would stop on them)."""
+    import os
+
+    from watchkeeper.errors import ConfigError
+    from watchkeeper.notify.registry import build_notifiers
+    from watchkeeper.rules.defaults import model_rules
+
+    section = config.alerting
+    for name, model in config.models.items():
+        rules = model_rules(name, model, section)
+        configured = sum(1 for r in section.rules if not r.models or name in r.models)
+        print(f"  {name}: {len(rules)} alert rules ({configured} configured)")
+    for name, receiver in section.receivers.items():
+        kinds = [k for k in receiver.__struct_fields__ if getattr(receiver, k) is not None]
+        print(f"  receiver {name}: {', '.join(kinds)}")
+        try:
+            build_notifiers(name, receiver, os.environ)
+        except ConfigError as exc:
+            print(f"watchkeeper: warning: {exc}", file=sys.stderr)
 
 
 def _version() -> str:
