@@ -29,6 +29,7 @@ Labels arrive ``label_delay`` after the prediction (exponentially distributed ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,9 @@ class CreditSimulation:
     decay_ramp: timedelta | None = None
     quality_break: tuple[datetime, datetime] | None = None
     latency_spike: tuple[datetime, datetime] | None = None
+    # the deployed model's scores (default: the generating score, a perfect model of the
+    # pre-drift world); the demo plugs a model it trained on generated data in here
+    scorer: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
 
     def _rng(self, start: datetime) -> np.random.Generator:
         return np.random.default_rng([self.seed, int(start.timestamp())])
@@ -103,9 +107,10 @@ class CreditSimulation:
         base = self.features(rng, n, drifted=False)
         shifted = self.features(rng, n, drifted=True)
         columns = {k: np.where(drifted, shifted[k], base[k]) for k in base}
-        score = self.score(columns)
-        truth = self._true_probability(columns, score, False)
-        truth = np.where(decayed, self._true_probability(columns, score, True), truth)
+        generating = self.score(columns)
+        score = self.scorer(columns) if self.scorer else generating
+        truth = self._true_probability(columns, generating, False)
+        truth = np.where(decayed, self._true_probability(columns, generating, True), truth)
         labels = rng.random(n) < truth
         delays = rng.exponential(self.label_delay.total_seconds(), n)
         latency = rng.lognormal(np.log(20), 0.3, n)
