@@ -45,11 +45,14 @@ class KpiSpec(msgspec.Struct, forbid_unknown_fields=True):
 
     ``aggregate``: ``rate`` (share of predictions with at least one such outcome, e.g.
     conversion), ``sum`` / ``mean`` of the outcome values per prediction (e.g. revenue per
-    prediction), or ``count`` of outcome events.
+    prediction), or ``count`` of outcome events. ``delay``: how long after a prediction its
+    outcomes may still arrive (e.g. revenue when a loan is repaid); alert rules judge a window's
+    KPI only once that long has passed.
     """
 
     outcome: str
     aggregate: Literal["rate", "sum", "mean", "count"] = "mean"
+    delay: str | None = None
 
 
 class PerformanceSection(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,8 +94,8 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     # features a prediction carries that the schema does not know: dropped and counted
     # ("ignore") or the whole batch rejected naming them ("reject")
     unknown_features: Literal["ignore", "reject"] = "ignore"
-    # what drift is also broken down by: "model_version" and segment keys (None: all of them)
-    drift_breakdown: list[str] | None = None
+    # what drift is also broken down by: "model_version" and/or segment keys (costs time)
+    drift_breakdown: list[str] = []
     ranking: RankingSection = msgspec.field(default_factory=RankingSection)
 
     def window_lengths(self, key: str) -> list[timedelta]:
@@ -230,7 +233,7 @@ def _check_breakdown_and_ranking(key: str, model: ModelConfig) -> None:
         )
     if any(k < 1 for k in model.ranking.k):
         raise ConfigError(f"{key}.ranking.k", model.ranking.k, "cut-offs must be at least 1")
-    for i, name in enumerate(model.drift_breakdown or []):
+    for i, name in enumerate(model.drift_breakdown):
         if name != "model_version" and (name not in model.segments or name == query):
             raise ConfigError(
                 f"{key}.drift_breakdown.{i}",

@@ -193,12 +193,17 @@ def test_breakdown_by_model_version() -> None:
     assert len(keys) == len(set(keys))  # every breakdown series is distinct
 
 
-def test_ranking_gets_coverage_and_delay_only() -> None:
+def test_ranking_without_query_ids_gets_coverage_and_delay_only() -> None:
+    # ranking metrics need ranking.query (see test_ranking_metrics.py); without it they are
+    # insufficient_data and say why
     meta = meta_table(30, prediction=[1.0] * 30)
     samples = performance_samples(
         SCOPE, config("ranking"), meta, labels_table(ids(30), ["1"] * 30), AFTER
     )
-    assert {s.name for s in samples} == {"label_coverage", "label_delay_seconds"}
+    judged = [s for s in samples if s.name not in ("label_coverage", "label_delay_seconds")]
+    assert {s.name for s in judged} == {"ndcg", "precision_at_k", "recall_at_k", "mrr", "map"}
+    assert all(s.status is Status.INSUFFICIENT for s in judged)
+    assert "ranking.query" in judged[0].details["note"]
 
 
 def test_empty_window() -> None:

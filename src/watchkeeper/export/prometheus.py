@@ -31,6 +31,11 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_model_root_mean_squared_error` | gauge | `rmse` (the target's unit) | |
 | `watchkeeper_model_mean_absolute_percentage_error` | gauge | `mape` (0.1 = 10%) | |
 | `watchkeeper_model_r2_score` | gauge | `r2` | |
+| `watchkeeper_model_ndcg` | gauge | `ndcg` (ranking) | k |
+| `watchkeeper_model_precision_at_k_ratio` | gauge | `precision_at_k` (0..1) | k |
+| `watchkeeper_model_recall_at_k_ratio` | gauge | `recall_at_k` (0..1) | k |
+| `watchkeeper_model_mean_reciprocal_rank` | gauge | `mrr` | |
+| `watchkeeper_model_mean_average_precision` | gauge | `map` | |
 | `watchkeeper_business_kpi` | gauge | `kpi` (the KPI's unit) | kpi |
 | `watchkeeper_monitor_value` | gauge | any other name | metric (= sample name) |
 | `watchkeeper_monitor_status` | gauge | per monitor: 1 for its state, 0 for the others | status |
@@ -47,6 +52,10 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_evaluation_duration_seconds` | gauge | ServiceHealth.evaluation_duration_seconds | |
 | `watchkeeper_evaluations_total` | counter | ServiceHealth.evaluations_total | |
 | `watchkeeper_store_bytes` | gauge | ServiceHealth.store_bytes | |
+| `watchkeeper_alerts_firing` | gauge | ServiceHealth.alerts_firing | severity |
+| `watchkeeper_notifications_total` | counter | ServiceHealth.notifications_total | result |
+| `watchkeeper_outbox_pending` | gauge | ServiceHealth.outbox_pending | |
+| `watchkeeper_alerting_duration_seconds` | gauge | ServiceHealth.alerting_duration_seconds | |
 
 Rules: only the newest window of each series is exported (largest ``window_end``); the window's
 end is the gauge ``watchkeeper_monitor_window_end_timestamp_seconds``, never a label. A monitor's

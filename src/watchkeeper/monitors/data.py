@@ -17,23 +17,44 @@ profile is returned for storing and merging. From it:
 * ``missing_share{feature}`` per feature (1.0 for a feature absent from the window) and
   ``unseen_category_share{feature}`` per categorical feature with a categorical reference.
 
+Drift is also broken down by the ``breakdowns`` given (model version, segment keys): for every
+group, ``feature_drift``, ``dataset_drift_share`` and ``prediction_drift`` samples labelled
+``model_version=<v>`` or ``segment=<key>, segment_value=<value>``, so a drift confined to one
+version or one segment value shows there (and is diluted in the whole window). The groups are
+profiled in one pass and add up to the window's profile (see :mod:`watchkeeper.profiles.grouped`).
+Each group is compared with the whole reference; a feature named like the segment key is not
+tested within that key's groups (it is constant there). A group's column is tested only with at
+least ``MIN_GROUP_VALUES`` values, else its sample is ``insufficient_data``; and the default
+rule's ``alpha`` is split across a breakdown's groups (Bonferroni), so 20 groups do not multiply
+the false alarms of its p-value gate.
+
 A window without rows gets ``insufficient_data`` samples: an empty column is no finding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pyarrow as pa
 
 from watchkeeper.config import ReportConfig
-from watchkeeper.drift.selection import ColumnDrift, DriftSettings, DriftSummary, evaluate_drift
+from watchkeeper.drift.base import Registry
+from watchkeeper.drift.registry import default_registry
+from watchkeeper.drift.selection import (
+    DEFAULT_PAIRS,
+    ColumnDrift,
+    DriftSettings,
+    DriftSummary,
+    evaluate_drift,
+)
 from watchkeeper.monitors.base import MetricSample, Status
-from watchkeeper.monitors.scope import Scope
+from watchkeeper.monitors.scope import Groups, Scope
 from watchkeeper.profiles.categorical import CategoricalProfile
-from watchkeeper.profiles.dataset import DatasetProfile, build_profile
-from watchkeeper.profiles.numeric import EXACT_CAP
+from watchkeeper.profiles.dataset import ColumnProfile, DatasetProfile, build_profile
+from watchkeeper.profiles.grouped import profile_cells, union
+from watchkeeper.profiles.numeric import EXACT_CAP, NumericProfile
 from watchkeeper.quality.base import Severity
 from watchkeeper.quality.missing_values import missing_share
 from watchkeeper.quality.run import run_checks
@@ -46,6 +67,8 @@ QUALITY = {"monitor": "quality"}
 BREACHING = (Severity.CRITICAL, Severity.HIGH)
 LISTED = 10  # findings / categories named in a sample's details
 WORKERS = 2
+MIN_GROUP_VALUES = 100  # a breakdown group's column is tested for drift from this many values
+MAX_CELLS = 64  # breakdowns are profiled in one pass while the product of their group counts fits
 
 
 @dataclass(frozen=True)
@@ -62,29 +85,151 @@ def data_samples(
     reference: DatasetProfile,
     features: pa.Table,
     meta: pa.Table,
+    breakdowns: Sequence[Groups] = (),
 ) -> DataResult:
     prediction = config.prediction
     targets = {prediction, *config.scores} | ({config.label} if config.label else set())
+    if config.ranking.query:  # the query id groups predictions; it is not an input
+        targets.add(config.ranking.query)
     feature_names = [n for n in reference.schema.names if n not in targets]
     has_prediction = prediction in reference.columns and "prediction" in meta.column_names
     table = features
     if has_prediction and prediction not in features.column_names:
         table = features.append_column(prediction, meta.column("prediction"))
     keep = 2**62 if config.drift.exact else EXACT_CAP
-    profile = build_profile(table, reference=reference, workers=WORKERS, keep_values=keep)
+    profile, group_profiles = _profiles(table, reference, keep, breakdowns)
     ref_features = _view(reference, feature_names)
     cur_features = _view(profile, feature_names)
     settings = ReportConfig(drift=config.drift).drift_settings()
-    drift = evaluate_drift(ref_features, cur_features, settings)
+    tests = _deciding_tests(settings)
+    drift = evaluate_drift(ref_features, cur_features, settings, tests)
     samples = [*_drift_samples(scope, drift), *_missing(scope, ref_features, cur_features)]
     samples += _quality_samples(scope, ref_features, cur_features)
+    predicted = [prediction] if has_prediction else []
     if has_prediction:
         verdict = evaluate_drift(
-            _view(reference, [prediction]), _view(profile, [prediction]), settings
+            _view(reference, [prediction]), _view(profile, [prediction]), settings, tests
         )
         samples += [_drift_sample(scope, "prediction_drift", c, {}) for c in verdict.columns]
-    monitored = [*feature_names, *([prediction] if has_prediction else [])]
-    return DataResult(tuple(samples), _view(profile, monitored))
+    for groups, parts in zip(breakdowns, group_profiles, strict=True):
+        split = replace(settings, alpha=settings.alpha / len(groups.names))
+        # a feature that is the segment key itself is constant within each of its groups
+        tested = [n for n in feature_names if n != groups.fixed.get("segment")]
+        for g, part in enumerate(parts):
+            child = scope.child(**groups.labels(g))
+            samples += _group_drift(child, reference, part, tested, predicted, split, tests)
+    return DataResult(tuple(samples), _view(profile, [*feature_names, *predicted]))
+
+
+def _profiles(
+    table: pa.Table, reference: DatasetProfile, keep: int, breakdowns: Sequence[Groups]
+) -> tuple[DatasetProfile, list[list[DatasetProfile]]]:
+    """The window's profile and, per breakdown, its groups' profiles.
+
+    Breakdowns are crossed into cells (version × country) while the product of their group
+    counts stays within ``MAX_CELLS``; each such batch costs one pass over the data, and the
+    first pass's cells also add up to the window's profile.
+    """
+    if not breakdowns:
+        whole = build_profile(table, reference=reference, workers=WORKERS, keep_values=keep)
+        return whole, []
+    found: list[list[DatasetProfile]] = []
+    for batch in _batches(breakdowns):
+        cells = np.zeros(table.num_rows, dtype=np.int64)
+        count = 1
+        for groups in batch:  # mixed radix: the first breakdown varies slowest
+            cells = cells * len(groups.names) + groups.codes
+            count *= len(groups.names)
+        parts = profile_cells(table, cells, count, reference=reference, keep_values=keep)
+        filled = np.fromiter(parts, dtype=np.int64, count=len(parts))
+        stride = count
+        for groups in batch:
+            stride //= len(groups.names)
+            of_cell = filled // stride % len(groups.names)
+            found.append(
+                [
+                    union([parts[int(c)] for c in filled[of_cell == g]], keep)
+                    for g in range(len(groups.names))
+                ]
+            )
+    return union(found[0], keep), found
+
+
+def _batches(breakdowns: Sequence[Groups]) -> list[list[Groups]]:
+    batches: list[list[Groups]] = []
+    cells = MAX_CELLS + 1
+    for groups in breakdowns:
+        size = len(groups.names)
+        if batches and cells * size <= MAX_CELLS:
+            batches[-1].append(groups)
+            cells *= size
+        else:
+            batches.append([groups])
+            cells = size
+    return batches
+
+
+def _group_drift(
+    scope: Scope,
+    reference: DatasetProfile,
+    part: DatasetProfile,
+    feature_names: list[str],
+    predicted: list[str],
+    settings: DriftSettings,
+    tests: Registry,
+) -> list[MetricSample]:
+    """The drift samples of one breakdown group."""
+    features = _group_verdicts(reference, part, feature_names, settings, tests)
+    samples = _drift_samples(scope, features, part.rows)
+    if predicted:
+        verdict = _group_verdicts(reference, part, predicted, settings, tests)
+        samples += [_drift_sample(scope, "prediction_drift", c, {}) for c in verdict.columns]
+    return samples
+
+
+def _group_verdicts(
+    reference: DatasetProfile,
+    part: DatasetProfile,
+    names: list[str],
+    settings: DriftSettings,
+    tests: Registry,
+) -> DriftSummary:
+    """Drift of the columns ``names`` in one group; one with too few values is not tested."""
+    few = {
+        name: f"{_values(part.columns[name])} values in this group; tested from {MIN_GROUP_VALUES}"
+        for name in names
+        if name in part.columns and _values(part.columns[name]) < MIN_GROUP_VALUES
+    }
+    tested = _view(part, [n for n in names if n not in few])
+    drift = evaluate_drift(_view(reference, names), tested, settings, tests)
+    decided = {c.name: c for c in drift.columns}
+    for name, reason in few.items():
+        if name in reference.columns:
+            kind = reference.schema[name].type
+            decided[name] = ColumnDrift(
+                name, kind, "", float("nan"), 0.0, False, reason, skipped=reason
+            )
+    return replace(drift, columns=tuple(decided[n] for n in names if n in decided))
+
+
+def _deciding_tests(settings: DriftSettings) -> Registry:
+    """The drift tests that can decide under ``settings``. Samples carry the deciding
+    statistic only, so the report's further statistics (PSI, L-infinity, ...) are skipped."""
+    registry = default_registry()
+    if settings.method != "default":
+        return registry
+    names = {test for pair in DEFAULT_PAIRS.values() for test in pair}
+    names |= {c.test for c in (*settings.per_type.values(), *settings.per_column.values())}
+    return Registry(registry.get(name) for name in sorted(names) if name in registry.names())
+
+
+def _values(column: ColumnProfile) -> int:
+    """How many usable values a column profile counts."""
+    if isinstance(column, NumericProfile):
+        return column.finite
+    if isinstance(column, CategoricalProfile):
+        return column.present
+    return column.count - column.missing
 
 
 def _view(profile: DatasetProfile, names: Iterable[str]) -> DatasetProfile:
@@ -123,7 +268,9 @@ def _tested(column: ColumnDrift, settings: DriftSettings) -> bool:
     )
 
 
-def _drift_samples(scope: Scope, drift: DriftSummary) -> list[MetricSample]:
+def _drift_samples(
+    scope: Scope, drift: DriftSummary, rows: int | None = None
+) -> list[MetricSample]:
     samples = [
         _drift_sample(scope, "feature_drift", c, {"feature": c.name})
         for c in drift.columns
@@ -139,6 +286,7 @@ def _drift_samples(scope: Scope, drift: DriftSummary) -> list[MetricSample]:
         "drifted_columns": drift.drifted_columns,
         "tested": len(tested),
         "threshold": drift.settings.dataset_drift_share,
+        **({} if rows is None else {"rows": rows}),
     }
     samples.append(scope.sample("dataset_drift_share", DRIFT, share, status, details))
     return samples

@@ -9,14 +9,20 @@ version when there are versions:
 * the task's metrics (``accuracy``, ``precision``, ``recall``, ``f1``, ``roc_auc``,
   ``log_loss``, ``calibration_error`` for binary; ``accuracy``, macro ``precision`` /
   ``recall`` / ``f1`` and ``log_loss`` for multiclass; ``mae``, ``rmse``, ``mape``, ``r2`` for
-  regression), each with ``n_labelled`` and a 95% interval (see :mod:`.intervals`) in details.
-  Status: ``insufficient_data`` when not computable or on fewer than ``MIN_LABELLED`` rows,
-  ``provisional`` while coverage is below ``performance.min_label_coverage``, else ``ok``.
+  regression; ``ndcg{k}``, ``precision_at_k{k}``, ``recall_at_k{k}``, ``mrr`` and ``map`` for
+  ranking, see :mod:`.ranking`), each with ``n_labelled`` and a 95% interval (see
+  :mod:`.intervals`) in details. Status: ``insufficient_data`` when not computable or on fewer
+  than ``MIN_LABELLED`` rows (ranking: labelled queries), ``provisional`` while coverage is
+  below ``performance.min_label_coverage``, else ``ok``.
 
 Binary labels are positive when equal to ``performance.positive_label`` (any other value is
 negative) or, without one, when ``1``/``true``/``yes`` (``0``/``false``/``no`` negative, other
 values unusable); case and surrounding spaces are ignored. Multiclass class scores are read in
 the order of the sorted class names (those in labels, predictions and ``classes``).
+
+Ranking predictions carry their query id in the segment ``ranking.query``; the prediction is
+the item's score and the label its relevance grade. The items one model version served for a
+query form one ranked list, so a version's metrics are those of its own lists.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import pyarrow.compute as pc
 
 from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.monitors.classification import binary_metrics, multiclass_metrics
-from watchkeeper.monitors.intervals import Estimate
+from watchkeeper.monitors.intervals import Estimate, undefined
+from watchkeeper.monitors.ranking import metric_names, ranking_metrics, score_queries
 from watchkeeper.monitors.regression import regression_metrics
 from watchkeeper.monitors.scope import Groups, Scope, row_index
 from watchkeeper.profiles.convert import to_float, to_strings
@@ -105,7 +112,7 @@ def performance_samples(
 ) -> list[MetricSample]:
     """Label coverage, label delay and the task's metrics, overall and per model version."""
     join = join_labels(meta, labels)
-    metrics = _task_metrics(config, meta, labels, join, classes)
+    metrics = _task_metrics(config, meta, labels, join, classes, versions)
     # fmin skips predictions without a timestamp
     first = float(np.fmin.reduce(join.unlabelled_at)) if join.unlabelled.size else float("nan")
     parts = [_Part(scope, join.predictions, None, first)]
@@ -154,7 +161,11 @@ def _samples(
         else:
             status = Status.OK
         details = {**estimate.details(), "n_labelled": labelled, "label_coverage": coverage}
-        out.append(scope.sample(name, LABELS, estimate.value, status, details))
+        metric, _, k = name.partition("@")  # ranking: "ndcg@5" is ndcg{k="5"}
+        if config.task == "ranking":
+            details["n_queries"] = estimate.n
+        labels = {**LABELS, "k": k} if k else LABELS
+        out.append(scope.sample(metric, labels, estimate.value, status, details))
     return out
 
 
@@ -164,6 +175,7 @@ def _task_metrics(
     labels: pa.Table,
     join: LabelJoin,
     classes: Sequence[str],
+    versions: Groups | None,
 ) -> Metrics:
     task = config.task
     if task == "binary_classification":
@@ -172,7 +184,7 @@ def _task_metrics(
         return _multiclass(meta, labels, join, classes)
     if task == "regression":
         return _regression(meta, labels, join)
-    return lambda select: {}  # ranking: coverage and delay only
+    return _ranking(config, meta, labels, join, versions)
 
 
 def _prediction(meta: pa.Table) -> pa.ChunkedArray:
@@ -272,5 +284,41 @@ def _regression(meta: pa.Table, labels: pa.Table, join: LabelJoin) -> Metrics:
     def metrics(select: np.ndarray | None) -> dict[str, Estimate]:
         use = usable if select is None else usable & select
         return regression_metrics(y[use], predicted[use])
+
+    return metrics
+
+
+def _ranking(
+    config: ModelConfig,
+    meta: pa.Table,
+    labels: pa.Table,
+    join: LabelJoin,
+    versions: Groups | None,
+) -> Metrics:
+    ks = sorted(set(config.ranking.k))
+    column = f"segment.{config.ranking.query}" if config.ranking.query else ""
+    if column not in meta.column_names:
+        note = "no query ids: set ranking.query to the segment key that holds them"
+        return lambda select: {name: undefined(0, note) for name in metric_names(ks)}
+    query, _ = _encode(meta.column(column))
+    if versions is not None:  # one ranked list per query and model version
+        query = np.where(query >= 0, query * len(versions.names) + versions.codes, -1)
+    score = to_float(_prediction(meta)).values
+    relevance = np.full(meta.num_rows, np.nan)
+    if labels.num_rows:
+        relevance[join.rows] = to_float(labels.column("label")).values[join.label_rows]
+    scores = score_queries(query, score, relevance, ks)
+    # the query of each labelled prediction, to select a breakdown group's queries
+    at = np.searchsorted(scores.keys, query[join.rows])
+    at = np.minimum(at, max(scores.keys.size - 1, 0))
+    counted = scores.keys.size > 0
+    found = (scores.keys[at] == query[join.rows]) if counted else np.zeros(at.size, dtype=bool)
+
+    def metrics(select: np.ndarray | None) -> dict[str, Estimate]:
+        if select is None:
+            return ranking_metrics(scores)
+        chosen = np.zeros(scores.keys.size, dtype=bool)
+        chosen[at[select & found]] = True
+        return ranking_metrics(scores, chosen)
 
     return metrics

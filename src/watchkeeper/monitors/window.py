@@ -9,7 +9,9 @@ evaluation tick's ``now`` decides label waiting times and whether the window is 
 Every sample carries ``window=<duration>`` (``"1h"``). Operations, performance and KPI samples
 are also broken down by ``model_version`` (when the predictions have versions) and KPIs by each
 configured segment key (``segment=<key>``, ``segment_value=<value>``), at most 20 groups per
-breakdown with the rest folded into ``other``.
+breakdown with the rest folded into ``other``. Drift (features, dataset, prediction) is broken
+down by what ``drift_breakdown`` lists (nothing by default): ``model_version`` (when the window
+has two versions or more) and segment keys. The ranking query's segment is never a breakdown.
 
 Empty windows give samples, never an exception: counts and sums are 0 (a stopped stream is a
 real value), every ratio, mean, quantile, drift and quality sample is ``insufficient_data``.
@@ -17,7 +19,7 @@ real value), every ratio, mean, quantile, drift and quality sample is ``insuffic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +34,7 @@ from watchkeeper.monitors.label_drift import label_samples
 from watchkeeper.monitors.latency import LatencyHistogram
 from watchkeeper.monitors.operations import operations_samples
 from watchkeeper.monitors.performance import performance_samples
-from watchkeeper.monitors.scope import Scope, group_rows
+from watchkeeper.monitors.scope import Groups, Scope, group_rows
 from watchkeeper.monitors.windows import duration_label
 from watchkeeper.profiles.categorical import CategoricalProfile
 from watchkeeper.profiles.dataset import DatasetProfile
@@ -64,20 +66,29 @@ def evaluate_window(
     _validate(start, end, now, features, meta)
     scope = Scope(model, start, end, {"window": duration or duration_label(end - start)})
     # The monitors run side by side: profiling (numpy) and the id joins of performance and
-    # business (Arrow) spend most of their time outside the GIL. Profiling needs no
-    # breakdown, so it starts first.
+    # business (Arrow) spend most of their time outside the GIL. Profiling starts first unless
+    # it waits for its breakdowns; performance, the longest, as soon as the versions are known.
+    keys = [key for key in config.segments if key != config.ranking.query]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        data = pool.submit(data_samples, scope, config, reference, features, meta)
+        data = None
+        if not config.drift_breakdown:
+            data = pool.submit(data_samples, scope, config, reference, features, meta)
+        grouping = {
+            key: pool.submit(
+                group_rows, _column(meta, f"segment.{key}"), "segment_value", {"segment": key}
+            )
+            for key in keys
+        }
         versions = group_rows(_column(meta, "model_version"), "model_version")
         classes = _known_classes(reference, config)
         performance = pool.submit(
             performance_samples, scope, config, meta, labels, now, versions, classes
         )
-        segments = [
-            group_rows(_column(meta, f"segment.{key}"), "segment_value", {"segment": key})
-            for key in config.segments
-        ]
-        breakdowns = [g for g in (versions, *segments) if g is not None]
+        segments = {key: job.result() for key, job in grouping.items()}
+        if data is None:
+            drift_by = _drift_breakdowns(config, versions, segments)
+            data = pool.submit(data_samples, scope, config, reference, features, meta, drift_by)
+        breakdowns = [g for g in (versions, *segments.values()) if g is not None]
         business = pool.submit(kpi_samples, scope, config.kpis, meta, outcomes, breakdowns)
         operations = operations_samples(scope, meta, now, versions)
         profile = data.result().profile
@@ -90,6 +101,17 @@ def evaluate_window(
             *business.result(),
         )
     return WindowResult(samples, profile, operations.latency)
+
+
+def _drift_breakdowns(
+    config: ModelConfig, versions: Groups | None, segments: Mapping[str, Groups | None]
+) -> list[Groups]:
+    """The breakdowns ``drift_breakdown`` asks for that the window has (versions: two or more)."""
+    found = [
+        versions if name == "model_version" else segments.get(name)
+        for name in dict.fromkeys(config.drift_breakdown)  # each once
+    ]
+    return [g for g in found if g is not None and (g.key != "model_version" or len(g.names) > 1)]
 
 
 def _column(table: pa.Table, name: str) -> pa.ChunkedArray | None:
