@@ -8,7 +8,7 @@ alert                         severity   condition
 ============================  =========  =====================================================
 ``DataQualityBreak``          critical   a critical or high data-quality finding
 ``FeatureDrift``              warning    a feature's drift test breaches (one alert per feature);
-                                         high while PerformanceDrop fires on the model
+                                         high when it starts while PerformanceDrop fires
 ``PredictionDrift``           warning    the prediction distribution drifts
 ``PerformanceDrop``           high       the task's main metric 10 % worse than on the reference
                                          (its own validation rows), 2 of 3 windows, only on
@@ -16,7 +16,8 @@ alert                         severity   condition
 ``LatencySpike``              critical   p99 latency: robust z-score ≥ detector default, up
 ``ErrorRateSpike``            critical   error rate: robust z-score ≥ detector default, up
 ``NoTraffic``                 critical   predictions 95 % below their 1-day mean
-``KpiDrop``                   high       a KPI 20 % below its 7-day mean, 2 windows in a row
+``KpiDrop``                   high       a KPI 20 % below its 7-day mean, 3 windows in a row,
+                                         judged once its outcomes can have arrived (``delay``)
 ``LabelsStopped``             warning    label coverage under 5 % on windows that ended a day
                                          ago or more, 2 in a row (models with a ``label``)
 ``LabelsDelayed``             warning    p90 label delay twice its 7-day mean, 2 windows in a row
@@ -36,6 +37,7 @@ A configured rule with the same name replaces the default one.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from watchkeeper.alerting.config import AlertingSection, AnomalySpec, ChangeSpec, RuleSpec
@@ -145,16 +147,22 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
             change=ChangeSpec(baseline="1d", below=-0.95),
             match=OVERALL,
         ),
-        rule(
-            "KpiDrop",
-            "kpi",
-            "high",
-            "KPI {labels[kpi]} of {model} fell to {value:.4g}",
-            change=ChangeSpec(baseline="7d", below=-0.2),
-            for_=2,
-            match=OVERALL,
-        ),
     ]
+    for kpi_name, kpi in sorted(config.kpis.items()):
+        rules.append(
+            rule(
+                "KpiDrop",
+                "kpi",
+                "high",
+                "KPI {labels[kpi]} of {model} fell to {value:.4g}",
+                change=ChangeSpec(baseline="7d", below=-0.2),
+                for_=3,
+                settle=kpi.delay,
+                match=[f"kpi={kpi_name}", *OVERALL],
+                description="Compare the KPI by model_version and segment (incident evidence) "
+                "to see whether one version or segment carries the drop.",
+            )
+        )
     if config.label:
         rules.append(
             rule(
@@ -208,26 +216,25 @@ def model_rules(model: str, config: ModelConfig, alerting: AlertingSection) -> l
     return [*configured, *(r for r in defaults if r.name not in names)]
 
 
-def raise_drift_severity(alerts: list[Alert]) -> list[Alert]:
-    """``FeatureDrift`` escalates from warning to high while the same model's
-    ``PerformanceDrop`` fires: the drift now visibly costs accuracy.
-
-    (A changed severity is a new alert: the warning one resolves and the high one fires.)
+def raise_drift_severity(alerts: list[Alert], firing: Collection[str] = ()) -> list[Alert]:
+    """``FeatureDrift`` starts at high instead of warning while the same model's
+    ``PerformanceDrop`` fires: the drift visibly costs accuracy. ``firing`` are the
+    fingerprints firing before this evaluation: an episode keeps the severity it started with,
+    so a flapping performance alert does not make the drift alert flap between severities.
     """
     dropping = {
         a.model for a in alerts if a.name == "PerformanceDrop" and a.status is AlertStatus.FIRING
     }
     out = []
     for alert in alerts:
-        if (
-            alert.name == "FeatureDrift"
-            and alert.model in dropping
-            and alert.severity.value == "warning"
-        ):
-            alert = replace(
+        if alert.name == "FeatureDrift" and alert.severity.value == "warning":
+            raised = replace(
                 alert,
                 labels={**alert.labels, "severity": "high"},
-                reason=f"{alert.reason}; raised to high: PerformanceDrop fires on {alert.model}",
+                reason=f"{alert.reason}; high: PerformanceDrop fires on {alert.model}",
             )
+            started_high = raised.fingerprint in firing
+            if started_high or (alert.model in dropping and alert.fingerprint not in firing):
+                alert = raised
         out.append(alert)
     return out

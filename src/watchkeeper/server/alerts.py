@@ -154,6 +154,7 @@ class AlertService:
             state = self._pipeline_state()
             book = self._incident_book()
             known = {a.fingerprint: a for a in self.ledger.alerts(statuses=_OPEN)}
+            firing = {f for f, a in known.items() if a.status is AlertStatus.FIRING}
             changed: list[Alert] = []
             for model in self.config.models:
                 samples = [
@@ -163,7 +164,7 @@ class AlertService:
                 ]
                 found = evaluate_rules(model, self.rules[model], samples, now)
                 if self.section.default_rules:
-                    found = raise_drift_severity(found)
+                    found = raise_drift_severity(found, firing)
                 span = self.evidence_span[model]
                 context = _Lazy(partial(self.store.samples, model, None, now - span, now))
                 for alert in found:
@@ -198,8 +199,8 @@ class AlertService:
             self.ticks += 1
         self.courier.wake()
         self.last_seconds = time.perf_counter() - started
-        firing = sum(a.status is AlertStatus.FIRING for a in changed)
-        return {"alerts_changed": len(changed), "firing": firing, "queued": len(outgoing)}
+        now_firing = sum(a.status is AlertStatus.FIRING for a in changed)
+        return {"alerts_changed": len(changed), "firing": now_firing, "queued": len(outgoing)}
 
     def _owner(self, alert: Alert) -> str:
         routes = self.pipeline.plan.root.match(alert.labels)
