@@ -107,10 +107,10 @@ GROUPING = [
     pytest.param(
         [
             Step(0, "FeatureDrift", FIRING, ["opened"]),
-            Step(10 * H, "AccuracyDrop", FIRING, ["alert_firing"]),
+            Step(10 * H, "AccuracyDrop", FIRING, ["opened"]),
         ],
-        ["open"],
-        id="an incident whose alert still fires is active: joins even past the gap",
+        ["open", "open"],
+        id="a long-firing alert does not pull a new problem in past the gap: a new incident",
     ),
     pytest.param(
         [

@@ -115,8 +115,8 @@ RULES = [
     # no baseline yet: nothing to judge
     (rule(change=ChangeSpec(baseline="3h", above=0.5)), [10], None, None, ""),
     (
-        rule(change=ChangeSpec(baseline="2h", above=1.0)),
-        [1, 1, 5],
+        rule(change=ChangeSpec(baseline="3h", above=1.0)),
+        [1, 1, 1, 5],
         None,
         AlertStatus.FIRING,
         "+400.0%",
@@ -133,6 +133,35 @@ def test_conditions(spec, values, statuses, expected, reason):
     [alert] = alerts
     assert alert.status is expected
     assert reason in alert.reason
+
+
+def test_a_change_needs_a_baseline_of_a_few_windows():
+    spec = rule(change=ChangeSpec(baseline="2h", above=1.0))
+    assert evaluate_rules("credit", [spec], series([1, 1, 5]), at(3)) == []
+
+
+def test_a_noisy_window_whose_interval_reaches_the_limit_holds_instead_of_firing():
+    spec = RuleSpec(
+        name="Drop", metric="roc_auc", change=ChangeSpec(baseline="reference", below=-0.1)
+    )
+
+    def auc(value, low, high):
+        return MetricSample(
+            "credit",
+            "roc_auc",
+            {"monitor": "performance"},
+            T0,
+            T0 + HOUR,
+            value,
+            Status.OK,
+            {"reference": 0.8, "ci_low": low, "ci_high": high},
+        )
+
+    wide = [auc(0.6, 0.4, 0.78)]  # -25%, but the interval reaches -2.5% (> half the limit)
+    assert evaluate_rules("credit", [spec], wide, at(1)) == []
+    narrow = [auc(0.6, 0.55, 0.65)]
+    [alert] = evaluate_rules("credit", [spec], narrow, at(1))
+    assert alert.status is AlertStatus.FIRING and "vs the reference 0.8" in alert.reason
 
 
 def test_labels_annotations_and_series_selection():

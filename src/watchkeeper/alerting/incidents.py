@@ -4,9 +4,10 @@ An :class:`IncidentBook` holds every incident and changes them only through its 
 taking the time (``now``) as an argument and returning the :class:`IncidentChange` list it
 made; nothing here reads a clock, a file or the network. Rules of :meth:`IncidentBook.observe`:
 
-* A firing alert of model M joins M's open (or acknowledged) incident; an unresolved incident
-  with a firing alert counts as active now. Otherwise it reopens M's incident that resolved (or
-  was last active) within the grouping ``gap``, else it opens a new incident.
+* A firing alert of model M joins M's incident in which an alert last started firing within
+  the grouping ``gap`` (open or acknowledged first), reopening it if it had resolved; else it
+  opens a new incident. An alert that keeps firing for days does not keep its incident
+  "active": a problem starting a day later is a new incident, not a line in an old one.
 * The gap defaults to 6 hours: several 1h windows, so an alert that resolves after one clear
   window and fires again a few windows later (a flapping metric, a fix that did not hold)
   lands in the same incident, while tomorrow's problem gets a new one. It is longer than
@@ -179,7 +180,7 @@ class IncidentBook:
             if incident.model != model:
                 continue
             unresolved = incident.status is not IncidentStatus.RESOLVED
-            active = now if unresolved and incident.firing else incident.last_active_at
+            active = incident.last_active_at  # the last time an alert fired in it
             key = (active, unresolved, order)
             if active >= now - self.gap and (best is None or key > best):
                 best, found = key, incident

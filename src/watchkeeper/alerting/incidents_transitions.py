@@ -66,8 +66,6 @@ def join(
     alerts = {**incident.alerts, alert.fingerprint: alert}
     if not anew:
         changed = replace(incident, alerts=alerts, evidence=_evidence(alerts))
-        if changed.status is not IncidentStatus.RESOLVED:
-            changed = replace(changed, last_active_at=max(now, incident.last_active_at))
         return IncidentChange(ChangeKind.ALERT_UPDATED, changed)
     severity = max(incident.severity, alert.severity, key=lambda s: s.rank)
     what = "opened by" if opening else "fired again:" if before else "joined:"

@@ -35,6 +35,7 @@ from watchkeeper.demo.model import LogisticModel, train
 from watchkeeper.demo.traffic import HOUR, DemoTraffic
 from watchkeeper.simulate import CreditSimulation
 
+EVALUATE_EVERY = 3  # simulated hours between evaluations (late labels re-evaluate old windows)
 CONFIG = """\
 # The demo's configuration: one credit model, hourly and daily windows, default alert rules,
 # every alert routed to the local webhook sink.
@@ -249,8 +250,9 @@ def _stream(
                 due[kind].append(record)
             for kind, records in due.items():
                 _post(client, kind, records)
-            response = client.post("/v1/evaluate", params={"until": end.isoformat()})
-            response.raise_for_status()
+            if (index + 1) % EVALUATE_EVERY == 0 or index + 1 == traffic.hours:
+                response = client.post("/v1/evaluate", params={"until": end.isoformat()})
+                response.raise_for_status()
             if duration is not None and time.monotonic() - began > duration:
                 return True
             time.sleep(max(0.0, pace - (time.monotonic() - tick)))
@@ -275,14 +277,23 @@ def _wait_for_outbox(url: str, timeout: float = 15) -> None:
 def _summary(url: str, pager: Pager) -> dict[str, Any]:
     """Each alert episode the pager heard of (fired, and resolved if it did), in order."""
     incidents = httpx.get(url + "/v1/incidents", timeout=30).json()["incidents"]
-    episodes: dict[tuple[str, str], dict[str, Any]] = {}
+    episodes: dict[str, dict[str, Any]] = {}
     for page in pager.pages:
-        key = (page["fingerprint"], page["startsAt"])
-        episode = episodes.setdefault(key, {"labels": page["labels"], "fired": page["startsAt"]})
+        episode = episodes.get(page["fingerprint"])
+        if episode is None or (page["status"] == "firing" and "resolved" in episode):
+            episode = {"labels": page["labels"], "fired": page["startsAt"], "pages": 0}
+            episodes[page["fingerprint"] + page["startsAt"]] = episode
+            episodes[page["fingerprint"]] = episode
+        episode["pages"] += 1
         if page["status"] == "resolved":
             episode["resolved"] = page["endsAt"]
+        else:
+            episode.pop("resolved", None)
     return {
-        "episodes": sorted(episodes.values(), key=lambda e: (e["fired"], e["labels"]["alertname"])),
+        "episodes": sorted(
+            {id(e): e for e in episodes.values()}.values(),
+            key=lambda e: (e["fired"], e["labels"]["alertname"]),
+        ),
         "incidents": incidents,
         "pages": len(pager.pages),
     }

@@ -90,13 +90,13 @@ class DemoTraffic:
                     }
                 )
                 label = by_id[p["id"]]
-                if label["label"] == 0:  # repaid: the interest is earned
-                    income = p["features"]["income"] or 40_000.0
+                if label["label"] == 0:  # repaid: the interest on the loan is earned
+                    amount = float(rng.lognormal(np.log(8_000), 0.5))
                     outcomes.append(
                         {
                             "id": p["id"],
                             "name": "interest",
-                            "value": round(0.02 * float(income), 2),
+                            "value": round(0.08 * amount, 2),
                             "timestamp": label["timestamp"],
                         }
                     )

@@ -28,6 +28,8 @@ from watchkeeper.alerting.config import RuleSpec
 from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.settings import parse_duration
 
+MIN_BASELINE = 3  # windows a relative change needs before it can be judged
+
 
 class Kind(StrEnum):
     BREACH = "breach"
@@ -107,8 +109,10 @@ def _change(rule: RuleSpec, series: Sequence[MetricSample], usable: list[bool], 
             for j, s in enumerate(series[:i])
             if usable[j] and s.window_end <= series[i].window_start and s.window_start >= since
         ]
-        if not past:
-            return Verdict(Kind.UNKNOWN, f"no baseline in the {spec.baseline} before")
+        if len(past) < MIN_BASELINE:
+            return Verdict(
+                Kind.UNKNOWN, f"{len(past)} baseline window(s) in the {spec.baseline} before"
+            )
         baseline = float(np.mean(past))
         described = f"the {spec.baseline} mean"
     if baseline == 0:
@@ -118,9 +122,18 @@ def _change(rule: RuleSpec, series: Sequence[MetricSample], usable: list[bool], 
     else:
         change = (value - baseline) / abs(baseline)
     text = f"{rule.metric} {value:.4g} is {change:+.1%} vs {described} {baseline:.4g}"
+    # With a confidence interval (performance metrics), the window must also be clearly worse:
+    # the interval's optimistic end at least half the limit away from the baseline, so a
+    # small, noisy window holds its state instead of paging.
+    low, high = series[i].details.get("ci_low"), series[i].details.get("ci_high")
+    scale = abs(baseline) or 1.0
     if spec.above is not None and change > spec.above:
+        if isinstance(low, int | float) and (low - baseline) / scale <= spec.above / 2:
+            return Verdict(Kind.HOLD, f"{text}, but its 95% interval reaches {low:.4g}")
         return Verdict(Kind.BREACH, f"{text} (limit {spec.above:+.0%})")
     if spec.below is not None and change < spec.below:
+        if isinstance(high, int | float) and (high - baseline) / scale >= spec.below / 2:
+            return Verdict(Kind.HOLD, f"{text}, but its 95% interval reaches {high:.4g}")
         return Verdict(Kind.BREACH, f"{text} (limit {spec.below:+.0%})")
     return Verdict(Kind.CLEAR, text)
 
