@@ -57,3 +57,20 @@ def test_report_accepts_mixed_sources(tmp_path: Path) -> None:
     report = watchkeeper.report(tmp_path / "ref.parquet", current)
     assert report.drifted_columns == ["x"]
     assert report.current_source == "DataFrame"
+
+
+def test_a_parquet_id_column_read_as_a_dictionary_is_recognised_as_an_identifier(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from watchkeeper.data import read_table
+    from watchkeeper.schema.infer import infer_schema
+
+    pq.write_table(
+        pa.table({"id": [f"a{i}" for i in range(50)], "x": [float(i) for i in range(50)]}),
+        tmp_path / "reference.parquet",
+    )
+    table = read_table(tmp_path / "reference.parquet")
+    assert pa.types.is_dictionary(table.schema.field("id").type)  # how Parquet strings arrive
+    schema = infer_schema(table)
+    assert schema.names == ["x"] and dict(schema.ignored)["id"].startswith("identifier")

@@ -76,6 +76,8 @@ def _is_identifier(name: str, array: pa.ChunkedArray) -> bool:
         return False
     if not (pa.types.is_integer(array.type) or _is_string_like(array.type)):
         return False
+    if pa.types.is_dictionary(array.type):  # count_distinct does not take dictionaries
+        array = array.cast(array.type.value_type)
     return bool(len(array) > 1 and pc.count_distinct(array).as_py() == len(array))
 
 
