@@ -78,6 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_run_check)
 
+    demo = commands.add_parser(
+        "demo",
+        help="the whole loop on this machine: a simulated production model with incidents",
+        description="Train a small model on generated data, start the service with its "
+        "dashboard on 127.0.0.1 and an embedded store, stream five simulated days of traffic "
+        "with a data-quality break, feature drift, a gradual performance decay, a latency "
+        "spike and a business-KPI drop (labels arriving late), and print what it caught. "
+        "Runs until Ctrl-C or --duration seconds.",
+    )
+    demo.add_argument("--port", type=int, help="port for the API and dashboard (default: free)")
+    demo.add_argument("--dir", metavar="D", help="directory for the store (default: a temp dir)")
+    demo.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this many seconds"
+    )
+    demo.add_argument(
+        "--pace", type=float, default=0.3, help="seconds per simulated hour (default 0.3)"
+    )
+    demo.set_defaults(run=_run_demo)
+
     serve = commands.add_parser(
         "serve",
         help="run the service: HTTP intake, store, scheduled evaluation, /metrics",
@@ -116,9 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="export from a running service: metric samples for BI tools",
+        help="export metric samples for BI tools, or Prometheus rules, Alertmanager config "
+        "and Grafana dashboards generated from the config",
         description="Export metric samples from a running service to Parquet or CSV (the "
-        "schema is documented in the README).",
+        "schema is documented in the README), or generate Prometheus rules, an Alertmanager "
+        "config and Grafana dashboards from watchkeeper.yaml.",
     )
     what = export.add_subparsers(dest="what", metavar="WHAT", required=True)
     metrics = what.add_parser("metrics", help="metric samples of every (or one) model")
@@ -132,8 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     metrics.add_argument("-o", "--output", metavar="OUT", required=True, help="file to write")
     metrics.set_defaults(run=_run_export_metrics)
+    from watchkeeper.export import as_code
+
+    as_code.add_commands(what)  # prometheus-rules, alertmanager, grafana: monitoring as code
     _add_alert_commands(commands)
     _add_incident_commands(commands)
+    _add_scenario_commands(commands)
+    _add_setup_commands(commands)
     return parser
 
 
@@ -232,6 +258,72 @@ def _add_incident_commands(commands: Any) -> None:
     postmortem.set_defaults(run=cli_alerts.incidents_postmortem)
 
 
+def _add_scenario_commands(commands: Any) -> None:
+    test = commands.add_parser(
+        "test",
+        help="run scenario files: a config over simulated or recorded traffic, expected alerts",
+        description="Run each scenario of TESTS (a YAML file) in process on simulated time and "
+        "check its expectations: which alerts fire, when, resolve and are notified. Exit 0 when "
+        "every expectation holds, 1 when one fails, 2 on a bad file.",
+    )
+    test.add_argument("tests", metavar="TESTS", help="scenario file (YAML)")
+    test.add_argument("--json", action="store_true", help="print the verdicts and runs as JSON")
+    test.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar; only failed checks"
+    )
+    test.set_defaults(run=_run_test)
+
+    replay = commands.add_parser(
+        "replay",
+        help="backtest a config over recorded history: which alerts would have fired, when",
+        description="Replay HISTORY (Parquet, CSV, JSON lines; columns as for ingest) through "
+        "the config's monitors and alert rules in process, evaluating every --step of event "
+        "time, and report each alert that would have fired, when it resolved and whether it "
+        "would have been notified (or why not). Nothing is sent unless --send.",
+    )
+    replay.add_argument(
+        "--config", metavar="F", default="watchkeeper.yaml", help="service config file"
+    )
+    replay.add_argument("--data", metavar="HISTORY", required=True, help="predictions file")
+    replay.add_argument(
+        "--labels", metavar="FILE", help="labels file: id, label and (arrival) timestamp"
+    )
+    replay.add_argument("--model", help="the config's model the data belongs to")
+    replay.add_argument(
+        "--from", dest="from_", metavar="T", help="start (ISO 8601; default: first prediction)"
+    )
+    replay.add_argument("--to", metavar="T", help="end (ISO 8601; default: last prediction)")
+    replay.add_argument("--step", default="1h", help="evaluate every this much event time")
+    replay.add_argument("--id-column", default="id", help="column of prediction ids")
+    replay.add_argument(
+        "--timestamp-column", help="event-time column (default: 'timestamp')"
+    )
+    replay.add_argument("--prediction-column", default="prediction", help="column of predictions")
+    replay.add_argument("--label-column", help="column of labels (known at prediction time)")
+    replay.add_argument("--features", help="comma-separated feature columns (default: the rest)")
+    replay.add_argument(
+        "--send",
+        action="store_true",
+        help="deliver the notifications through the configured receivers",
+    )
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+    replay.add_argument("-o", "--output", metavar="OUT", help="also write the JSON report here")
+    replay.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    replay.set_defaults(run=_run_replay)
+
+
+def _run_test(args: argparse.Namespace) -> int:
+    from watchkeeper.scenarios.commands import run_test
+
+    return run_test(args)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from watchkeeper.scenarios.commands import run_replay
+
+    return run_replay(args)
+
+
 def _run_export_metrics(args: argparse.Namespace) -> int:
     import httpx
 
@@ -266,6 +358,18 @@ def _get(client: object, path: str, params: dict[str, str] | None = None) -> Any
 
         raise InputError(f"GET {path}: {response.status_code} {response.text[:200]}")
     return response.json()
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from watchkeeper.demo.run import run_demo
+
+    try:
+        run_demo(args.port, Path(args.dir) if args.dir else None, args.duration, pace=args.pace)
+    except KeyboardInterrupt:
+        print("watchkeeper demo: stopped", file=sys.stderr)
+    return 0
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -346,6 +450,68 @@ def _describe_alerting(config: Any) -> None:
             build_notifiers(name, receiver, os.environ)
         except ConfigError as exc:
             print(f"watchkeeper: warning: {exc}", file=sys.stderr)
+
+
+def _add_setup_commands(commands: Any) -> None:
+    detect = commands.add_parser(
+        "detect",
+        help="report the monitoring stack found and the integrations init would turn on",
+        description="Look for Prometheus, Alertmanager, Grafana, StatsD / Datadog, CloudWatch, "
+        "OTLP, Slack, PagerDuty, Opsgenie and SMTP in the environment variables, /etc, PATH and "
+        "installed packages. Secret values are never printed, only that they are set.",
+    )
+    detect.add_argument("--json", action="store_true", help="print the findings as JSON")
+    detect.add_argument(
+        "--probe",
+        action="store_true",
+        help="also ask 127.0.0.1's default ports (9090, 9093, 3000, 4318), 0.5 s each",
+    )
+    detect.set_defaults(run=_run_detect)
+    init = commands.add_parser(
+        "init",
+        help="write a commented watchkeeper.yaml for a model and the stack detect finds",
+        description="Infer the model's task and schema from its reference data, add receivers "
+        "and exporters for the stack found, and copy the playbooks to ./playbooks.",
+    )
+    init.add_argument("--reference", metavar="FILE", required=True, help="reference data file")
+    init.add_argument("--model", metavar="NAME", required=True, help="the model's name")
+    init.add_argument("--target", metavar="COL", help="label column (default: label, target, ...)")
+    init.add_argument(
+        "--prediction", metavar="COL", help="prediction column (default: prediction, score, ...)"
+    )
+    init.add_argument(
+        "--task",
+        choices=("binary_classification", "multiclass_classification", "regression", "ranking"),
+        help="default: inferred from the target column",
+    )
+    init.add_argument(
+        "-o", "--output", metavar="FILE", default="watchkeeper.yaml", help="config file to write"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite the config and playbooks")
+    init.add_argument("--probe", action="store_true", help="probe loopback ports as detect does")
+    init.set_defaults(run=_run_init)
+
+
+def _run_detect(args: argparse.Namespace) -> int:
+    from watchkeeper.setup.commands import run_detect
+
+    return run_detect(args.json, args.probe)
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from watchkeeper.setup.commands import run_init
+    from watchkeeper.setup.init_config import InitOptions
+
+    options = InitOptions(
+        Path(args.reference),
+        args.model,
+        target=args.target,
+        prediction=args.prediction,
+        task=args.task,
+        output=Path(args.output),
+        force=args.force,
+    )
+    return run_init(options, args.probe)
 
 
 def _version() -> str:
