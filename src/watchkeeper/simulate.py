@@ -15,7 +15,12 @@ equals the model's until concept drift starts. Incidents:
 - ``quality_break`` (start, end): the feature pipeline breaks — 60% of ``income`` values are
   missing and ``utilisation`` arrives in percent instead of a ratio (out of range). The model
   scored the correct inputs, so predictions are unaffected; only the logged features break;
-- ``latency_spike`` (start, end): serving latency is 8 times higher.
+- ``latency_spike`` (start, end): serving latency is 8 times higher;
+- ``outage`` (start, end): the service receives no traffic (no predictions, so no labels);
+- ``label_outage`` (start, end): the label feed is down — labels that would arrive in the span
+  never do.
+
+The outages only leave records out: every other record is the same as without them.
 
 Labels arrive ``label_delay`` after the prediction (exponentially distributed around it).
 
@@ -54,6 +59,8 @@ class CreditSimulation:
     # the deployed model's scores (default: the generating score, a perfect model of the
     # pre-drift world); the demo plugs a model it trained on generated data in here
     scorer: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+    outage: tuple[datetime, datetime] | None = None
+    label_outage: tuple[datetime, datetime] | None = None
 
     def _rng(self, start: datetime) -> np.random.Generator:
         return np.random.default_rng([self.seed, int(start.timestamp())])
@@ -118,6 +125,8 @@ class CreditSimulation:
         logged = self._logged(rng, times, columns)
         predictions, label_events = [], []
         for i, t in enumerate(times):
+            if _inside(t, self.outage):
+                continue  # the service received nothing
             record_id = f"{self.seed}-{int(start.timestamp())}-{i}"
             predictions.append(
                 {
@@ -130,12 +139,11 @@ class CreditSimulation:
                     "segment": {"region": str(columns["region"][i])},
                 }
             )
+            arrives = t + timedelta(seconds=float(delays[i]))
+            if _inside(arrives, self.label_outage):
+                continue  # lost by the label feed
             label_events.append(
-                {
-                    "id": record_id,
-                    "label": int(labels[i]),
-                    "timestamp": (t + timedelta(seconds=float(delays[i]))).isoformat(),
-                }
+                {"id": record_id, "label": int(labels[i]), "timestamp": arrives.isoformat()}
             )
         return predictions, label_events
 
@@ -173,6 +181,10 @@ class CreditSimulation:
         out["score"] = score.round(5).tolist()
         out["label"] = (rng.random(rows) < score).astype(int).tolist()
         return out
+
+
+def _inside(moment: datetime, span: tuple[datetime, datetime] | None) -> bool:
+    return span is not None and span[0] <= moment < span[1]
 
 
 def _within(times: list[datetime], span: tuple[datetime, datetime] | None) -> np.ndarray:
