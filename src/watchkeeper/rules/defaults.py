@@ -7,13 +7,14 @@ per-segment breakdowns, which the incident evidence uses to attribute a change i
 alert                         severity   condition
 ============================  =========  =====================================================
 ``DataQualityBreak``          critical   a critical or high data-quality finding
-``FeatureDrift``              warning    a feature's drift test breaches (one alert per feature);
+``FeatureDrift``              warning    a feature's drift test breaches 2 windows in a row (one
+                                         alert per feature);
                                          high when it starts while PerformanceDrop fires
-``PredictionDrift``           warning    the prediction distribution drifts
+``PredictionDrift``           warning    the prediction distribution drifts, 2 windows in a row
 ``PerformanceDrop``           high       the task's main metric 10 % worse than on the reference
                                          (its own validation rows), 2 of 3 windows, only on
                                          windows with enough labels
-``LatencySpike``              critical   p99 latency: robust z-score ≥ detector default, up
+``LatencySpike``              critical   p99 latency: robust z-score ≥ 10 (a spike, not noise)
 ``ErrorRateSpike``            critical   error rate: robust z-score ≥ detector default, up
 ``NoTraffic``                 critical   predictions 95 % below their 1-day mean
 ``KpiDrop``                   high       a KPI 20 % below its 7-day mean, 3 windows in a row,
@@ -98,6 +99,7 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
             "warning",
             "Feature {labels[feature]} drifted on {model} ({labels[test]} {value:.3g})",
             status="breach",
+            for_=2,
             match=OVERALL,
         ),
         rule(
@@ -106,6 +108,7 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
             "warning",
             "Prediction distribution of {model} drifted ({labels[test]} {value:.3g})",
             status="breach",
+            for_=2,
             match=OVERALL,
         ),
         rule(
@@ -128,7 +131,7 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
             "latency_seconds",
             "critical",
             "p99 latency of {model} spiked to {value:.3g} s",
-            anomaly=AnomalySpec(detector="mad", direction="up", history="7d"),
+            anomaly=AnomalySpec(detector="mad", direction="up", history="7d", threshold=10),
             match=["quantile=0.99", *OVERALL],
         ),
         rule(

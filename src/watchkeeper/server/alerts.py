@@ -415,6 +415,16 @@ def _merge(alert: Alert, before: Alert | None, samples: _Lazy) -> Alert | None:
         context = gather_evidence(alert, samples.get())
         return replace(alert, evidence={**alert.evidence, **context})
     if alert.status is AlertStatus.PENDING:
+        if before is not None and before.status is AlertStatus.FIRING:
+            # the replayed history no longer reaches back to where the episode started: it
+            # has not resolved, so it keeps firing
+            return replace(
+                alert,
+                status=AlertStatus.FIRING,
+                starts_at=before.starts_at,
+                evidence=before.evidence,
+                reason=before.reason,
+            )
         return alert
     if before is None:
         return None
