@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite runs for real: promtool and the Prometheus server
 # (package `prometheus`), amtool and Alertmanager (package `prometheus-alertmanager`), and openssl
-# (self-signed certificates for the SMTP TLS tests).
+# (self-signed certificates for the SMTP TLS tests) and chromium (the dashboard browser test).
 # Idempotent: a package whose command is already on PATH is skipped, and when nothing is missing
 # nothing is touched (no apt-get update). Runs as root (CI containers) or through sudo.
 # Exits non-zero when a package cannot be installed or its command is still missing afterwards.
@@ -15,6 +15,7 @@ REQUIRED=(
   "amtool:prometheus-alertmanager"
   "prometheus-alertmanager:prometheus-alertmanager"
   "openssl:openssl"
+  "chromium:chromium"
 )
 
 missing=()
