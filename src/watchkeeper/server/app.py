@@ -25,6 +25,7 @@ from watchkeeper.ingest.pipeline import Clock, Intake, UnavailableError, Unknown
 from watchkeeper.ingest.records import ValidationFailed
 from watchkeeper.server.alert_routes import alert_routes
 from watchkeeper.server.auth import BearerAuth
+from watchkeeper.server.dashboard_routes import dashboard_routes
 from watchkeeper.server.openapi import openapi_document
 from watchkeeper.server.responses import ENCODER, error, json_response, parse_time
 from watchkeeper.settings import ServiceConfig
@@ -168,7 +169,9 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     routes += alert_routes(alerts, guarded)
-    return Starlette(routes=routes, exception_handlers={Exception: _internal_error})
+    summaries = [_model_summary(name, config) for name in config.models]
+    dashboard = dashboard_routes(config, store, auth_required=auth.enabled, models=summaries)
+    return Starlette(routes=[*routes, *dashboard], exception_handlers={Exception: _internal_error})
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

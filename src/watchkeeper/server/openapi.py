@@ -158,6 +158,41 @@ def _schemas() -> dict[str, Any]:
                 },
             ]
         },
+        "SeriesList": {
+            "type": "object",
+            "properties": {
+                "model": {"type": "string"},
+                "series": {"type": "array", "items": _ref("Series")},
+            },
+        },
+        "Series": {
+            "type": "object",
+            "description": "One series; the arrays are parallel, oldest window first",
+            "properties": {
+                "name": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "start": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "window starts, epoch seconds",
+                },
+                "end": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "window ends, epoch seconds",
+                },
+                "value": {"type": "array", "items": {"type": ["number", "null"]}},
+                "status": {"type": "array", "items": {"type": "string"}},
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": ["number", "null"]},
+                    },
+                    "description": "the requested details keys, null where absent",
+                },
+            },
+        },
         "MetricSample": {
             "type": "object",
             "properties": {
@@ -228,6 +263,36 @@ def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
         _query("start", "windows starting at or after (ISO 8601)", _TIME),
         _query("end", "windows ending at or before (ISO 8601)", _TIME),
     ]
+    paths["/v1/models/{model}/series"] = _get(
+        "Metric series in columns, for charts",
+        _json(_ref("SeriesList"), "one entry per series, by name and labels"),
+        **{"400": _ERROR, "404": _ERROR},
+    )
+    paths["/v1/models/{model}/series"]["get"]["parameters"] = [
+        _MODEL,
+        _query(
+            "name", "metric names, repeated or comma-separated (default: all)", {"type": "string"}
+        ),
+        _query("window", "only series with this window label, e.g. 1h", {"type": "string"}),
+        _query(
+            "match",
+            "label matchers (repeatable): name=value, !=, =~, !~; `model_version=` keeps the "
+            "series without that label",
+            {"type": "string"},
+        ),
+        _query("start", "windows starting at or after (ISO 8601)", _TIME),
+        _query("end", "windows ending at or before (ISO 8601)", _TIME),
+        _query(
+            "last",
+            "windows starting at most this long (e.g. 7d) before the model's newest window ends",
+            {"type": "string"},
+        ),
+        _query(
+            "details",
+            "numeric details keys to include, e.g. threshold,reference",
+            {"type": "string"},
+        ),
+    ]
     paths["/v1/evaluate"] = {
         "post": {
             "summary": "Evaluate every window that ends at or before `until` (default: now)",
@@ -256,6 +321,10 @@ def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
         **{"404": _ERROR},
     )
     paths["/openapi.json"] = _get("This document", _json({"type": "object"}, "OpenAPI 3.1"))
+    paths["/"] = _get(
+        "The web dashboard (its assets are served under /static/)",
+        {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}},
+    )
     paths.update(_alerting_paths())
     return {
         "openapi": "3.1.0",
