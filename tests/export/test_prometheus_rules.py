@@ -138,7 +138,7 @@ EXPRESSIONS = [
      f"abs(avg_over_time(watchkeeper_window_predictions{{{OVERALL_1H}}}[1d] offset 1h)) "
      "< -0.95)"),
     # mad: a z-score against the history before the window, the quantile renamed
-    ("LatencySpike", MINIMAL, "> 6)"),
+    ("LatencySpike", MINIMAL, "> 10)"),
     # a band fires on either side
     ("Band", RICH,
      'watchkeeper_prediction_error_ratio{model="credit", window="1h"} > 0.2 or '

@@ -25,9 +25,9 @@ no value passes, a condition nothing breaches) gets only its quiet test, and a c
 >>> plan = series_plan(group.alerting[1])  # FeatureDrift
 >>> plan.labels, plan.bad, plan.quiet
 ({'model': 'm', 'window': '1h', 'monitor': 'drift', 'feature': 'age', 'test': 'ks'}, \
-'0.42x0', '0.42x0')
+'0.42x60', '0.42x60')
 >>> plan.verdict
-('1x0', '0x0')
+('1x60', '0x60')
 """
 
 from __future__ import annotations
