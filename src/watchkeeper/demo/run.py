@@ -52,7 +52,7 @@ models:
     performance: {{min_label_coverage: 0.6}}
     kpis:
       conversion: {{outcome: accepted, aggregate: rate}}
-      interest_per_prediction: {{outcome: interest, aggregate: sum, delay: 1d}}
+      interest_per_prediction: {{outcome: interest, aggregate: mean, delay: 1d}}
 alerting:
   external_url: http://127.0.0.1:{port}
   receivers:
