@@ -187,9 +187,12 @@ def run_demo(
     *,
     pace: float = 0.3,
     per_hour: int = 300,
+    hours: int | None = None,
+    linger: bool = True,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Run the demo; returns what it caught (also printed)."""
+    """Run the demo; returns what it caught (also printed). ``hours`` shortens the five
+    simulated days; without ``linger`` it stops once the summary is printed."""
     console = console or Console()
     began = time.monotonic()
     port = port or free_port()
@@ -209,13 +212,12 @@ def run_demo(
             url = f"http://127.0.0.1:{port}"
             console.print(f"  dashboard: [link={url}/]{url}/[/link]   API: {url}/v1/models\n")
             console.print("Streaming 5 simulated days (pages below as the pager receives them):")
-            stopped = _stream(
-                url, DemoTraffic(start, model, per_hour), clock, pace, began, duration
-            )
+            traffic = DemoTraffic(start, model, per_hour, limit=hours)
+            stopped = _stream(url, traffic, clock, pace, began, duration)
             _wait_for_outbox(url)
             summary = _summary(url, pager)
             _print_summary(console, summary, url)
-            if not stopped:
+            if linger and not stopped:
                 _serve_until(duration, began, console)
         return summary
     finally:

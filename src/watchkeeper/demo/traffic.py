@@ -47,6 +47,7 @@ class DemoTraffic:
     scorer: Callable[[dict[str, np.ndarray]], np.ndarray]
     per_hour: int = 300
     seed: int = 7
+    limit: int | None = None  # stop after this many hours (default: all five days)
     sim: CreditSimulation = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,7 +67,7 @@ class DemoTraffic:
 
     @property
     def hours(self) -> int:
-        return DAYS * 24
+        return min(DAYS * 24, self.limit) if self.limit else DAYS * 24
 
     def hour(self, index: int) -> Hour:
         begin = self.start + index * HOUR
