@@ -29,16 +29,10 @@ HIDDEN = (*IDENTITY, "monitor", "metric")
 WHY_NOT = ("inhibit", "silence", "route", "receive", "budget", "dedup")
 
 
-@dataclass(frozen=True)
-class Transition:
-    """An alert changed status at the evaluation ``at`` (the end of a step)."""
+class _Labelled:
+    """What an alert's labels say, for the records below (they all carry ``labels``)."""
 
-    at: datetime
-    fingerprint: str
     labels: Mapping[str, str]
-    status: str  # pending | firing | resolved
-    reason: str = ""
-    summary: str = ""
 
     @property
     def alertname(self) -> str:
@@ -55,6 +49,18 @@ class Transition:
     @property
     def series(self) -> str:
         return series(self.labels)
+
+
+@dataclass(frozen=True)
+class Transition(_Labelled):
+    """An alert changed status at the evaluation ``at`` (the end of a step)."""
+
+    at: datetime
+    fingerprint: str
+    labels: Mapping[str, str]
+    status: str  # pending | firing | resolved
+    reason: str = ""
+    summary: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,7 +125,7 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class Episode:
+class Episode(_Labelled):
     """One alert from firing to resolved (``resolved_at`` None: still firing at the end)."""
 
     fingerprint: str
@@ -129,22 +135,6 @@ class Episode:
     notified: bool
     why_not: str = ""  # the reason nobody was notified
     summary: str = ""
-
-    @property
-    def alertname(self) -> str:
-        return self.labels.get("alertname", "")
-
-    @property
-    def severity(self) -> str:
-        return self.labels.get("severity", "")
-
-    @property
-    def model(self) -> str:
-        return self.labels.get("model", "")
-
-    @property
-    def series(self) -> str:
-        return series(self.labels)
 
     def to_dict(self) -> dict[str, Any]:
         return {
