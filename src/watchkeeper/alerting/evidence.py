@@ -57,6 +57,7 @@ BREAKDOWN = ("model_version", "segment", "segment_value")
 HIGHER_IS_BETTER = frozenset(
     {"accuracy", "precision", "recall", "f1", "roc_auc", "r2", "kpi", "label_coverage"}
     | {"prediction_count", "throughput_per_second"}
+    | {"ndcg", "precision_at_k", "recall_at_k", "mrr", "map"}  # ranking
 )
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 2, "info": 3}
 
