@@ -45,8 +45,12 @@ def config(url: str, **alerting):
                         "severity": "critical",
                     },
                     {"name": "Drift", "metric": "feature_drift", "status": "breach"},
-                    {"name": "Quality", "metric": "data_quality_findings", "status": "breach",
-                     "severity": "critical"},
+                    {
+                        "name": "Quality",
+                        "metric": "data_quality_findings",
+                        "status": "breach",
+                        "severity": "critical",
+                    },
                 ],
                 **alerting,
             },
@@ -165,3 +169,32 @@ def test_a_missing_secret_is_a_config_error(store):
     )
     with pytest.raises(Exception, match="WK_TEST_NO_SUCH_VAR"):
         AlertService(bad, store, environ={})
+
+
+def test_a_group_key_with_slashes_is_acknowledged_over_http(store, webhook_sink):
+    import asyncio
+
+    import httpx
+    from starlette.applications import Starlette
+
+    from watchkeeper.server.alert_routes import alert_routes
+
+    child = {
+        "receiver": "oncall",
+        "routes": [{"match": ["severity=critical"], "receiver": "oncall"}],
+    }
+    service = AlertService(config(webhook_sink.url, route=child), store, wall_clock=Clock())
+    store.write_samples([sample(0, "error_rate", 0.9)])
+    service.tick(T0 + HOUR)
+    [group] = [k for k in service.pipeline_state().groups if "/" in k]  # a child route's key
+    app = Starlette(routes=alert_routes(service, lambda handler: handler))
+
+    async def ack() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wk") as client:
+            path = "/v1/alerts/" + httpx.URL(group).raw_path.decode() + "/ack"
+            return await client.post(path, json={"by": "ana"})
+
+    answer = asyncio.run(ack())
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["acknowledged"]

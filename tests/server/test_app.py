@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import socket
 import threading
 import time
@@ -252,7 +253,8 @@ def test_the_openapi_document_describes_every_route(make_client: MakeClient) -> 
     assert served == json.loads(json.dumps(openapi_document()))
     _, service, _ = make_client()
     app = create_app(parse_service_config({}), service.intake, service.store, clock=lambda: NOW)
-    routes = {(r.path, m.lower()) for r in app.routes if isinstance(r, Route)
-              for m in (r.methods or ()) if m != "HEAD"}
+    # a path convertor ("{id:path}", for ids holding "/") is documented as a plain parameter
+    routes = {(re.sub(r":\w+}", "}", r.path), m.lower()) for r in app.routes
+              if isinstance(r, Route) for m in (r.methods or ()) if m != "HEAD"}
     documented = {(path, method) for path, ops in served["paths"].items() for method in ops}
     assert routes == documented

@@ -190,7 +190,7 @@ def alert_routes(alerts: AlertService | None, guarded: Callable[[Handler], Handl
 
     return [
         Route("/v1/alerts", read(list_alerts), methods=["GET"]),
-        Route("/v1/alerts/{id}/ack", write(ack_alert), methods=["POST"]),
+        Route("/v1/alerts/{id:path}/ack", write(ack_alert), methods=["POST"]),
         Route("/v1/silences", read(list_silences), methods=["GET"]),
         Route("/v1/silences", write(create_silence), methods=["POST"]),
         Route("/v1/silences/{id}", write(delete_silence), methods=["DELETE"]),
