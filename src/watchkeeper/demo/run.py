@@ -122,62 +122,36 @@ def prepare(directory: Path, port: int, sink: str) -> tuple[Path, LogisticModel,
 
 
 @contextmanager
-def running_service(config_path: Path) -> Iterator[Any]:
+def running_service(config_path: Path) -> Iterator[None]:
     """The service of ``watchkeeper serve``, in this process (uvicorn in a thread)."""
     import uvicorn
 
-    from watchkeeper.monitors.evaluator import Evaluator
-    from watchkeeper.runtime import load_runtimes
-    from watchkeeper.server.alerts import AlertService
-    from watchkeeper.server.app import create_app
-    from watchkeeper.server.run import open_service, utc_now
-    from watchkeeper.server.scheduler import metrics_renderer
+    from watchkeeper.server.run import assembled
     from watchkeeper.settings import load_service_config
 
     config = load_service_config(config_path)
-    runtimes = load_runtimes(config)
-    service = open_service(config, {name: r.schema for name, r in runtimes.items()})
-    evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
-    alerts = AlertService(config, service.store)
-
-    def evaluate(until: datetime) -> dict[str, Any]:
-        result = evaluator(until)
-        result["alerts"] = alerts.tick(until)
-        return result
-
-    app = create_app(
-        config,
-        service.intake,
-        service.store,
-        evaluate=evaluate,
-        metrics_text=metrics_renderer(service, evaluator, utc_now(), alerts),
-        alerts=alerts,
-        clock=utc_now,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=config.server.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
+    with assembled(config) as running:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                running.app,
+                host="127.0.0.1",
+                port=config.server.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                ws="none",
+            )
         )
-    )
-    thread = threading.Thread(target=server.run, name="demo-http", daemon=True)
-    alerts.start()
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        yield alerts
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        alerts.stop()
-        service.close()
+        thread = threading.Thread(target=server.run, name="demo-http", daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not server.started and time.monotonic() < deadline:
+                time.sleep(0.05)
+            yield
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
 
 
 def run_demo(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,6 +27,9 @@ from watchkeeper.schema import Schema
 from watchkeeper.server.app import create_app
 from watchkeeper.settings import ServiceConfig, load_service_config, parse_duration
 from watchkeeper.store.duckdb_store import DuckDBStore
+
+if TYPE_CHECKING:
+    from watchkeeper.server.alerts import AlertService
 
 STORE_FILE = "watchkeeper.duckdb"
 WAL_DIR = "wal"
@@ -105,44 +110,57 @@ def _stopped(sig: int, frame: FrameType | None) -> None:
     """The signal uvicorn raises again after its graceful shutdown: already handled."""
 
 
-def serve(config_path: str | Path, host: str | None = None, port: int | None = None) -> None:
-    """``watchkeeper serve``: host and port default to the config's ``server`` section.
+@dataclass
+class Running:
+    """The assembled service: its ASGI app, the store and log, the alerting loop."""
 
-    One process: the HTTP API, the intake, the evaluation scheduler and /metrics.
-    """
+    app: Starlette
+    service: Service
+    alerts: AlertService
+
+
+@contextmanager
+def assembled(config: ServiceConfig, clock: Clock = utc_now) -> Iterator[Running]:
+    """Everything ``watchkeeper serve`` runs besides the HTTP server: store, log and intake,
+    evaluator, push exporters, alerting (with its courier) and the scheduler, all started;
+    on exit they stop in reverse order and the log is drained into the store."""
     from watchkeeper.export.push import push_exporters
     from watchkeeper.monitors.evaluator import Evaluator
     from watchkeeper.runtime import load_runtimes
     from watchkeeper.server.alerts import AlertService
     from watchkeeper.server.scheduler import Scheduler, evaluate_and_push, metrics_renderer
 
-    config = load_service_config(config_path)
     runtimes = load_runtimes(config)
-    service = open_service(config, {name: r.schema for name, r in runtimes.items()})
-    evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
-    interval = parse_duration(config.server.evaluate_every)
-    exporters = push_exporters(config)
-    try:
+    with ExitStack() as stack:
+        service = open_service(config, {name: r.schema for name, r in runtimes.items()}, clock)
+        stack.callback(service.close)
+        exporters = push_exporters(config)
+        stack.callback(exporters.close)
         alerts = AlertService(config, service.store)  # e.g. a receiver's secret is not set
-    except Exception:
-        service.close()
-        raise
-    scheduler = Scheduler(evaluator, interval, utc_now, exporters, alerts)
-    try:
+        stack.callback(alerts.stop)
+        evaluator = Evaluator(runtimes, service.store, before=service.intake.wait_applied)
+        interval = parse_duration(config.server.evaluate_every)
+        scheduler = Scheduler(evaluator, interval, clock, exporters, alerts)
+        stack.callback(scheduler.stop)
         app = create_app(
             config,
             service.intake,
             service.store,
             evaluate=evaluate_and_push(evaluator, exporters, alerts),
-            metrics_text=metrics_renderer(service, evaluator, utc_now(), alerts),
+            metrics_text=metrics_renderer(service, evaluator, clock(), alerts),
             alerts=alerts,
-            clock=utc_now,
+            clock=clock,
         )
         alerts.start()
         scheduler.start()
-        run_app(app, host or config.server.host, port or config.server.port)
-    finally:
-        scheduler.stop()
-        alerts.stop()
-        exporters.close()
-        service.close()
+        yield Running(app, service, alerts)
+
+
+def serve(config_path: str | Path, host: str | None = None, port: int | None = None) -> None:
+    """``watchkeeper serve``: host and port default to the config's ``server`` section.
+
+    One process: the HTTP API, the intake, the evaluation scheduler, alerting and /metrics.
+    """
+    config = load_service_config(config_path)
+    with assembled(config) as running:
+        run_app(running.app, host or config.server.host, port or config.server.port)
