@@ -8,15 +8,9 @@ out once, in order, and nobody is paged twice)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from service_process import ServeProcess
 from watchkeeper.simulate import CreditSimulation
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAY = timedelta(days=1)
 STEP = timedelta(hours=6)
@@ -48,49 +42,6 @@ EXPECTED = [
     ("firing", "LatencySpike", "critical"),
     ("resolved", "LatencySpike", "critical"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "watchkeeper",
-                "serve",
-                "--config",
-                str(self.root / "watchkeeper.yaml"),
-                "--port",
-                str(self.port),
-            ],
-            env={**os.environ, "PYTHONPATH": str(SRC)},
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.process.kill()
-        raise AssertionError("service did not become ready")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=60) == 0
 
 
 def _traffic() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -126,7 +77,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, module_webhook_sink: Any) -> I
         f"    oncall: {{webhook: {{url: '{sink.url}'}}}}\n"
         "  route: {receiver: oncall, group_interval: 1m, repeat_interval: 30d}\n"
     )
-    server = Server(root)
+    server = ServeProcess(root / "watchkeeper.yaml")
     server.start()
     predictions, labels = _traffic()
     steps: list[dict[str, Any]] = []

@@ -17,11 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,12 +27,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from service_process import ServeProcess
 from watchkeeper.simulate import CreditSimulation
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOKEN = "e2e-s3cret"
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -72,12 +67,6 @@ def _playwright() -> Any:
             pytest.fail(problem)
         pytest.skip(problem)
     return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _traffic() -> dict[str, list[dict[str, Any]]]:
@@ -128,40 +117,13 @@ def service(tmp_path_factory: pytest.TempPathFactory, module_webhook_sink: Any) 
         f"  receivers: {{oncall: {{webhook: {{url: '{module_webhook_sink.url}'}}}}}}\n"
         "  route: {receiver: oncall}\n"
     )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "watchkeeper",
-            "serve",
-            "--config",
-            str(root / "watchkeeper.yaml"),
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "PYTHONPATH": str(SRC), "WK_E2E_TOKEN": TOKEN},
-    )
+    server = ServeProcess(root / "watchkeeper.yaml", {"WK_E2E_TOKEN": TOKEN})
+    server.start()
     try:
-        _wait_ready(url)
-        _feed(url, _traffic())
-        yield url
+        _feed(server.url, _traffic())
+        yield server.url
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("service did not become ready")
+        server.stop()
 
 
 def _feed(url: str, traffic: dict[str, list[dict[str, Any]]]) -> None:

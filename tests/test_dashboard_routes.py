@@ -7,9 +7,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
+from service_process import Loopback
 from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.schema import ColumnSchema, ColumnType, Schema
 from watchkeeper.server.app import create_app
@@ -86,28 +82,6 @@ SAMPLES = [
         details={"threshold": 0.2},
     ),
 ]
-
-
-class Loopback:
-    """A uvicorn server on 127.0.0.1 with a free port, in a thread."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert self.server.started
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,20 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from service_process import ServeProcess, free_port
 from watchkeeper.simulate import CreditSimulation
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAY = timedelta(days=1)
 PER_HOUR = 160
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -74,37 +66,13 @@ def service(root: Path, statsd_socket: socket.socket) -> Iterator[str]:
         f"  statsd: {{port: {statsd_port}}}\n"
         "  emf: {path: emf.jsonl}\n"
     )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "watchkeeper",
-            "serve",
-            "--config",
-            str(root / "watchkeeper.yaml"),
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "PYTHONPATH": str(SRC)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise AssertionError("service did not become ready")
+    server = ServeProcess(root / "watchkeeper.yaml")
+    server.start()
     try:
-        _post_traffic(url)
-        yield url
+        _post_traffic(server.url)
+        yield server.url
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
+        server.stop()
 
 
 def _post_traffic(url: str) -> None:
@@ -200,7 +168,7 @@ def test_a_real_prometheus_scrapes_the_service(service: str, tmp_path: Path) -> 
         "scrape_configs:\n  - job_name: watchkeeper\n"
         f"    static_configs: [{{targets: ['{target}']}}]\n"
     )
-    api = f"127.0.0.1:{_free_port()}"
+    api = f"127.0.0.1:{free_port()}"
     process = subprocess.Popen(
         [
             binary,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from starlette.routing import Route
 
+from service_process import Loopback
 from watchkeeper.monitors.base import MetricSample
 from watchkeeper.schema import ColumnSchema, ColumnType, Schema
 from watchkeeper.server.app import create_app
@@ -33,28 +30,6 @@ SCHEMA = Schema((ColumnSchema("age", ColumnType.NUMERIC), ColumnSchema("plan",
 
 def record(ident: str, **fields: Any) -> dict[str, Any]:
     return {"id": ident, "features": {"age": 30, "plan": "a"}, "prediction": 0.5, **fields}
-
-
-class Loopback:
-    """A uvicorn server on 127.0.0.1 with a free port, in a thread."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert self.server.started
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 class Evaluations:
