@@ -38,6 +38,7 @@ from watchkeeper.alerting.silences import add_silence, expire_silence, list_sile
 from watchkeeper.alerting.state import PipelineState, Silence
 from watchkeeper.errors import InputError
 from watchkeeper.monitors.base import MetricSample
+from watchkeeper.notify.common import post_json
 from watchkeeper.notify.registry import build_notifiers
 from watchkeeper.rules.defaults import model_rules, raise_drift_severity
 from watchkeeper.rules.engine import evaluate_rules, rule_lookback
@@ -489,22 +490,14 @@ class RetrainingNotifier:
         import json
         import subprocess
 
-        body = json.dumps(self.payload(notification))
+        payload = self.payload(notification)
+        body = json.dumps(payload)
         details = []
         if self.webhook:
-            try:
-                with httpx.Client(transport=self.transport, timeout=self.timeout) as client:
-                    response = client.post(
-                        self.webhook,
-                        content=body,
-                        headers={"Content-Type": "application/json"},
-                    )
-            except httpx.HTTPError as exc:
-                return Delivery(False, f"webhook: {type(exc).__name__}")
-            if response.status_code >= 300:
-                retry = response.status_code >= 500 or response.status_code == 429
-                return Delivery(False, f"webhook: HTTP {response.status_code}", retry)
-            details.append(f"webhook HTTP {response.status_code}")
+            sent = post_json(self.webhook, payload, timeout=self.timeout, transport=self.transport)
+            if not sent.ok:
+                return Delivery(False, f"webhook: {sent.detail}", sent.retryable)
+            details.append(f"webhook {sent.detail}")
         if self.command:
             try:
                 done = subprocess.run(
