@@ -9,7 +9,7 @@ import pytest
 from watchkeeper.alerting.config import ChangeSpec, RuleSpec
 from watchkeeper.alerting.model import AlertStatus
 from watchkeeper.monitors.base import MetricSample, Status
-from watchkeeper.rules.engine import evaluate_rules, lookback
+from watchkeeper.rules.engine import evaluate_rules, rule_lookback
 from watchkeeper.rules.lifecycle import State, replay
 from watchkeeper.rules.verdicts import Kind, Verdict
 
@@ -212,5 +212,6 @@ def test_every_series_gets_its_own_alert():
 
 def test_lookback_covers_baselines_and_counted_windows():
     change = RuleSpec(name="R", metric="m", change=ChangeSpec(baseline="7d", below=-0.1))
-    assert lookback([change], HOUR) >= timedelta(days=7)
-    assert lookback([], timedelta(days=1)) == timedelta(days=2)
+    assert rule_lookback(change, HOUR) >= timedelta(days=7)
+    simple = RuleSpec(name="R", metric="m", above=1.0)
+    assert rule_lookback(simple, HOUR) == timedelta(days=2)  # never less than two days

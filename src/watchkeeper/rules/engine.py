@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import string
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,11 +58,6 @@ def rule_lookback(rule: RuleSpec, window: timedelta) -> timedelta:
     if rule.settle is not None:
         spans.append(parse_duration(rule.settle))
     return max(MIN_LOOKBACK, sum(spans, timedelta()) + window)
-
-
-def lookback(rules: Iterable[RuleSpec], longest_window: timedelta) -> timedelta:
-    """How much series history a set of rules needs (the longest of theirs)."""
-    return max((rule_lookback(r, longest_window) for r in rules), default=MIN_LOOKBACK)
 
 
 def evaluate_rules(
