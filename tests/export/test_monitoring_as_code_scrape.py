@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from export_helpers import system_binary
+from export_helpers import exposition_target, running_prometheus
 
 from watchkeeper.cli import main
 from watchkeeper.export.health import ServiceHealth
@@ -132,13 +128,6 @@ HEALTH = ServiceHealth(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The config file and everything `watchkeeper export` writes from it, via the CLI."""
@@ -155,58 +144,23 @@ def target(generated: Path) -> Iterator[str]:
     exposition = render_prometheus(
         synthetic_samples(load_service_config(generated / "watchkeeper.yaml")), HEALTH
     )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-            self.send_header("Content-Length", str(len(exposition)))
-            self.end_headers()
-            self.wfile.write(exposition)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with exposition_target(exposition) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
 def prometheus(generated: Path, target: str) -> Iterator[str]:
-    binary = system_binary("prometheus")
     work = generated / "prometheus"
-    work.mkdir()
-    config = work / "prometheus.yml"
-    config.write_text(yaml.safe_dump({
+    config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(generated / "out" / "watchkeeper-rules.yml")],
-        "scrape_configs": [{"job_name": "watchkeeper",
-                            "static_configs": [{"targets": [target]}]}],
-    }))  # fmt: skip
-    address = f"127.0.0.1:{_free_port()}"
-    log = (work / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={work / 'tsdb'}",
-         f"--web.listen-address={address}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    api = f"http://{address}"
-    try:
+        "scrape_configs": [{"job_name": "watchkeeper", "static_configs": [{"targets": [target]}]}],
+    }
+    with running_prometheus(work, config) as api:
         with httpx.Client(base_url=api, timeout=5) as client:
             _wait(client, 'count_over_time(up{job="watchkeeper"}[1m]) >= 4', work)
             _wait(client, 'ALERTS{alertname="FeatureDrift"}', work)  # pending: for: 1 window
         yield api
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def _wait(client: httpx.Client, promql: str, work: Path) -> None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from export_helpers import full_health, sample, system_binary
+from export_helpers import exposition_target, full_health, running_prometheus, sample
 
 from watchkeeper.export.prometheus import render_prometheus
 
@@ -30,69 +26,17 @@ EXPOSITION = render_prometheus(
 DEADLINE_SECONDS = 15
 
 
-class _MetricsHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path != "/metrics":
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        self.send_header("Content-Length", str(len(EXPOSITION)))
-        self.end_headers()
-        self.wfile.write(EXPOSITION)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output quiet."""
-
-
 @pytest.fixture
-def metrics_target() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _MetricsHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def prometheus_api(metrics_target: str, tmp_path: Path) -> Iterator[str]:
-    binary = system_binary("prometheus")
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
-        f"  - job_name: watchkeeper\n    static_configs: [{{targets: ['{metrics_target}']}}]\n"
-    )
-    address = f"127.0.0.1:{_free_port()}"
-    log = (tmp_path / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address={address}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://{address}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
-    if process.returncode not in (0, -15):
-        pytest.fail((tmp_path / "prometheus.log").read_text()[-2000:])
+def prometheus_api(tmp_path: Path) -> Iterator[str]:
+    with exposition_target(EXPOSITION) as target:
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": [
+                {"job_name": "watchkeeper", "static_configs": [{"targets": [target]}]}
+            ],
+        }
+        with running_prometheus(tmp_path, config) as api:
+            yield api
 
 
 def _query(client: httpx.Client, api: str, promql: str) -> list[dict[str, Any]]:
