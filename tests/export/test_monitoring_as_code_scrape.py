@@ -1,6 +1,8 @@
 """Monitoring as code against a real Prometheus: the generated rules are loaded into the
 Debian ``prometheus`` binary, which scrapes a loopback server serving ``render_prometheus``
-over synthetic samples of three models (every monitor, task, breakdown and window). Then every
+over synthetic samples of three models (every monitor, task, breakdown and window), read back
+from a real store as ``/metrics`` reads them (newest windows, settled windows, reference
+performance). Then every
 recording rule returns data, every alerting rule's expression runs and its selector finds the
 exported series, an alert fires into ``ALERTS``, and every panel query of the three Grafana
 dashboards — template variables resolved through Prometheus's label-values API as Grafana
@@ -27,7 +29,9 @@ from watchkeeper.export.prometheus import render_prometheus
 from watchkeeper.export.prometheus_rules import rule_groups
 from watchkeeper.export.promql import MONITOR_OF, TASK_METRICS
 from watchkeeper.monitors.base import MetricSample, Status
+from watchkeeper.server.scheduler import rule_settles
 from watchkeeper.settings import ServiceConfig, load_service_config
+from watchkeeper.store.duckdb_store import DuckDBStore
 
 pytestmark = pytest.mark.slow
 
@@ -88,6 +92,9 @@ def _window_samples(model: str, task: str, window: str) -> list[MetricSample]:
         all_labels = {"monitor": monitor, "window": window, **scope, **labels}
         end = T0 + timedelta(hours=1)
         out.append(MetricSample(model, name, all_labels, T0, end, value, status))
+        if name.startswith("label_"):  # and two days earlier: a settled window
+            earlier = timedelta(days=2)
+            out.append(MetricSample(model, name, all_labels, T0 - earlier, end - earlier, value))
 
     for scope in SCOPES:
         for i, feature in enumerate(FEATURES):
@@ -141,9 +148,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def target(generated: Path) -> Iterator[str]:
-    exposition = render_prometheus(
-        synthetic_samples(load_service_config(generated / "watchkeeper.yaml")), HEALTH
-    )
+    config = load_service_config(generated / "watchkeeper.yaml")
+    store = DuckDBStore(generated / "store" / "watchkeeper.duckdb")
+    store.write_samples(synthetic_samples(config))
+    samples = store.latest_samples() + store.settled_samples(rule_settles(config))
+    store.close()
+    references = {
+        model: dict.fromkeys(TASK_METRICS[settings.task], 0.8)
+        for model, settings in config.models.items()
+    }
+    exposition = render_prometheus(samples, HEALTH, references=references)
     with exposition_target(exposition) as address:
         yield address
 

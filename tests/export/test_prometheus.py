@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from export_helpers import HOUR, T0, full_health, promtool_check, sample
@@ -240,3 +241,31 @@ def test_every_exported_metric_is_in_the_module_table_and_no_more() -> None:
     expected = {spec.prometheus_name for spec in ALL_SPECS}
     expected |= {"watchkeeper_" + metric.name for metric in HEALTH_METRICS}
     assert expected <= set(rendered)
+
+
+def test_reference_metrics_and_settled_series_are_exported() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    t1 = t0 + timedelta(hours=1)
+    labels = {"monitor": "performance", "window": "1h"}
+    newest = MetricSample("credit", "label_coverage", labels, t0, t1, 0.1, Status.PROVISIONAL)
+    settled = MetricSample("credit", "label_coverage", {**labels, "settled": "1d"},
+                           t0 - timedelta(days=1), t1 - timedelta(days=1), 0.9)  # fmt: skip
+    references = {"credit": {"roc_auc": 0.91, "log_loss": math.nan}}
+    text = render_prometheus([newest, settled], ServiceHealth(up_since=t0),
+                             references=references).decode()  # fmt: skip
+    lines = text.splitlines()
+    assert 'watchkeeper_reference_metric{metric="roc_auc",model="credit"} 0.91' in lines
+    assert not any('metric="log_loss"' in line for line in lines)  # NaN: not computable
+    coverage = [line for line in lines if line.startswith("watchkeeper_label_coverage_ratio")]
+    assert coverage == [
+        'watchkeeper_label_coverage_ratio{model="credit",monitor="performance",window="1h"} 0.1',
+        'watchkeeper_label_coverage_ratio{model="credit",monitor="performance",settled="1d",'
+        'window="1h"} 0.9',
+    ]
+    # the monitor's state is its newest window's, not the settled one's
+    status = [line for line in lines if line.startswith("watchkeeper_monitor_status{") and
+              line.endswith(" 1.0")]  # fmt: skip
+    assert status == [
+        'watchkeeper_monitor_status{model="credit",monitor="performance",status="provisional",'
+        'window="1h"} 1.0'
+    ]

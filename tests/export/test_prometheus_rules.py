@@ -98,18 +98,24 @@ def flat(expr: str) -> str:
     return re.sub(r"\s+", " ", expr)
 
 
-def test_default_rules_become_alerts_or_say_why_not() -> None:
+def test_every_default_rule_becomes_an_alert() -> None:
     data = config(MINIMAL)
     [group] = rule_groups(data)
     defaults = default_rules("credit", data.models["credit"])
-    translated = [r.name for r in group.alerting]
-    assert sorted(translated + [s.name for s in group.skipped]) == sorted(r.name for r in defaults)
-    assert {"DataQualityBreak", "FeatureDrift", "LatencySpike", "NoTraffic"} <= set(translated)
-    reasons = {s.name: s.reason for s in group.skipped}
-    assert "no reference value" in reasons["PerformanceDrop"]
-    assert "settle: 1d" in reasons["LabelsStopped"]
-    assert "settle: 1d" in reasons["LabelsDelayed"]
-    assert "no exported verdict" in reasons["LabelDrift"]
+    assert [r.name for r in group.alerting] == [r.name for r in defaults]
+    assert group.skipped == ()
+    rules = {r.name: r for r in group.alerting}
+    # against the metric on the reference rows, exported as its own gauge
+    reference = 'watchkeeper_reference_metric{model="credit", metric="roc_auc"}'
+    assert f"- on(model) group_left() {reference}) / on(model) group_left() abs({reference})" in (
+        flat(rules["PerformanceDrop"].expr)
+    )
+    assert "< -0.1" in rules["PerformanceDrop"].expr
+    # settled rules read the series exported again at its newest day-old window
+    for name in ("LabelsStopped", "LabelsDelayed"):
+        assert 'settled="1d"' in rules[name].selector
+        assert rules[name].labels["settled"] == "1d"
+    assert "watchkeeper_label_drift_detected" in rules["LabelDrift"].expr
     assert [r.record for r in group.recording] == [
         "model_window:watchkeeper_feature_drift_detected:mean",
         "model_window:watchkeeper_feature_drift_detected:sum",
@@ -227,14 +233,14 @@ def test_labels_and_annotations_are_translated() -> None:
 
 def test_untranslatable_rules_are_skipped_with_the_reason() -> None:
     data = {**RICH, "alerting": {**RICH["alerting"], "rules": [
-        {"name": "OnTest", "metric": "label_drift", "match": ["test=ks"], "above": 0.1},
+        {"name": "OnTest", "metric": "label_coverage", "match": ["test=ks"], "above": 0.1},
         {"name": "NoWindow", "metric": "error_rate", "match": ["window=5m"], "above": 0.1},
         {"name": "ShortHistory", "metric": "error_rate", "match": ["window=1d"],
          "anomaly": {"detector": "mad", "history": "2d"}},
     ]}}  # fmt: skip
     group = next(g for g in rule_groups(config(data)) if g.model == "credit")
     reasons = {s.name: s.reason for s in group.skipped}
-    assert "label 'test', which /metrics does not export for label_drift" in reasons["OnTest"]
+    assert "label 'test', which /metrics does not export for label_coverage" in reasons["OnTest"]
     assert "no window of the model matches" in reasons["NoWindow"]
     assert "history: must span at least 4 windows" in reasons["ShortHistory"]
     text = render_rules([group])

@@ -20,6 +20,9 @@ from watchkeeper.monitors.base import MetricSample, Status
 
 # sample labels every series keeps when present (besides ``model``), in this order
 COMMON_LABELS = ("monitor", "model_version", "segment", "segment_value", "window")
+# the label of a series exported a second time at its newest *settled* window (one that ended
+# at least this long before the series' newest window: late labels have arrived for it)
+SETTLED = "settled"
 DEFAULT_MAX_SERIES = 2000  # per metric name
 
 
@@ -118,6 +121,9 @@ CATALOG: tuple[MetricSpec, ...] = (
           "Mean reciprocal rank of the first relevant item."),
     _spec("map", "model_mean_average_precision", Unit.NONE,
           "Mean average precision over labelled queries."),
+    _spec("label_drift", "label_drift_statistic", Unit.NONE,
+          "Deciding drift statistic of the arrived labels against the reference's.", "test",
+          verdict="label_drift_detected"),
     _spec("kpi", "business_kpi", Unit.NONE, "Business KPI value, in the KPI's unit.", "kpi"),
 )
 FALLBACK = _spec("*", "monitor_value", Unit.NONE,
@@ -167,7 +173,7 @@ class Series:
 def series_labels(sample: MetricSample, spec: MetricSpec) -> LabelPairs:
     """The sample's labels that the metric keeps (empty values are left out)."""
     pairs = [("model", sample.model)]
-    for key in (*COMMON_LABELS, *spec.labels):
+    for key in (*COMMON_LABELS, *spec.labels, SETTLED):
         value = sample.name if spec is FALLBACK and key == "metric" else sample.labels.get(key)
         if value:
             pairs.append((key, str(value)))

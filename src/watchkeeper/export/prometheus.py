@@ -36,7 +36,10 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_model_recall_at_k_ratio` | gauge | `recall_at_k` (0..1) | k |
 | `watchkeeper_model_mean_reciprocal_rank` | gauge | `mrr` | |
 | `watchkeeper_model_mean_average_precision` | gauge | `map` | |
+| `watchkeeper_label_drift_statistic` | gauge | `label_drift` | test |
+| `watchkeeper_label_drift_detected` | gauge | `label_drift` status (0 or 1) | test |
 | `watchkeeper_business_kpi` | gauge | `kpi` (the KPI's unit) | kpi |
+| `watchkeeper_reference_metric` | gauge | the task's metrics on the reference rows | metric |
 | `watchkeeper_monitor_value` | gauge | any other name | metric (= sample name) |
 | `watchkeeper_monitor_status` | gauge | per monitor: 1 for its state, 0 for the others | status |
 | `watchkeeper_monitor_window_end_timestamp_seconds` | gauge | per monitor: newest window end | |
@@ -57,21 +60,24 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_outbox_pending` | gauge | ServiceHealth.outbox_pending | |
 | `watchkeeper_alerting_duration_seconds` | gauge | ServiceHealth.alerting_duration_seconds | |
 
-Rules: only the newest window of each series is exported (largest ``window_end``); the window's
-end is the gauge ``watchkeeper_monitor_window_end_timestamp_seconds``, never a label. A monitor's
-status is the worst status of its newest samples (breach > insufficient_data > provisional > ok),
-one series per state; a ``*_detected`` verdict (1 on breach, 0 on ok) is absent while its
-sample lacks data. Sample
-labels outside the lists above and ``details`` are not exported. The sample label ``quantile``
-becomes ``percentile`` (reserved for summaries) and ``severity`` becomes ``finding_severity`` (so
-an alert rule's own ``severity`` cannot collide with it). Each metric keeps at most
-``max_series`` series (sorted by labels); the rest are counted in
+Rules: only the newest window of each series is exported (largest ``window_end``), plus, for the
+metrics a rule judges only once late labels have arrived (``settle: 1d``), the newest window
+that ended that long before the series' newest one, as the same series with ``settled="1d"``
+(see the store's ``settled_samples``). The window's end is the gauge
+``watchkeeper_monitor_window_end_timestamp_seconds``, never a label. A monitor's status is the
+worst status of its newest samples (breach > insufficient_data > provisional > ok), one series
+per state; a ``*_detected`` verdict (1 on breach, 0 on ok) is absent while its sample lacks
+data. Sample labels outside the lists above and ``details`` are not exported. The sample label
+``quantile`` becomes ``percentile`` (reserved for summaries) and ``severity`` becomes
+``finding_severity`` (so an alert rule's own ``severity`` cannot collide with it). Each metric
+keeps at most ``max_series`` series (sorted by labels); the rest are counted in
 ``watchkeeper_exporter_series_dropped``, a gauge because every rendering starts afresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -80,6 +86,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from watchkeeper.export.catalog import (
     COMMON_LABELS,
     DEFAULT_MAX_SERIES,
+    SETTLED,
     Series,
     cap_series,
     newest_series,
@@ -96,9 +103,13 @@ def render_prometheus(
     samples: Sequence[MetricSample],
     health: ServiceHealth,
     *,
+    references: Mapping[str, Mapping[str, float]] | None = None,
     max_series: int = DEFAULT_MAX_SERIES,
 ) -> bytes:
     """The Prometheus text exposition (format 0.0.4) of the newest samples and the health.
+
+    ``references`` holds per model the task's metrics on its reference rows (what
+    ``change: {baseline: reference}`` rules compare with).
 
     >>> from datetime import UTC, datetime
     >>> t0, t1 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC)
@@ -108,8 +119,23 @@ def render_prometheus(
     ['watchkeeper_model_accuracy_ratio{model="credit",monitor="performance"} 0.93']
     """
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_FamiliesCollector(list(_families(samples, health, max_series))))
+    families = list(_families(samples, health, max_series))
+    families.append(_reference_family(references or {}))
+    registry.register(_FamiliesCollector(families))
     return generate_latest(registry)
+
+
+def _reference_family(references: Mapping[str, Mapping[str, float]]) -> Metric:
+    family = GaugeMetricFamily(
+        "watchkeeper_reference_metric",
+        "The task's metric on the model's reference rows (prediction against label).",
+        labels=["model", "metric"],
+    )
+    for model in sorted(references):
+        for metric, value in sorted(references[model].items()):
+            if math.isfinite(value):
+                family.add_metric([model, metric], value)
+    return family
 
 
 class _FamiliesCollector:
@@ -167,6 +193,8 @@ def _monitor_states(
     """
     states: dict[MonitorKey, tuple[Status, datetime]] = {}
     for series in selected:
+        if SETTLED in series.sample.labels:  # an older window again: not the monitor's state
+            continue
         key = tuple((k, v) for k, v in series.labels if k == "model" or k in COMMON_LABELS)
         sample = series.sample
         if key in states:

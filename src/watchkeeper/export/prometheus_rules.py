@@ -28,18 +28,19 @@ and ``for`` depends on the window length. Its condition becomes a PromQL filter
   annotations: ``summary``, ``description``, ``runbook_url`` (the playbook link) and any other,
   as Go templates (:mod:`.alert_templates`), plus ``approximation`` saying what differs.
 
-Skipped, with a comment in the group saying why: ``change: {baseline: reference}`` (no
-exported reference value), ``settle`` (``/metrics`` shows only the newest window, whose value
-late labels have not settled yet), ``status: breach`` on a metric without an exported verdict
-(e.g. ``label_drift``), and matchers on labels the export drops.
+- ``change: {baseline: reference}`` compares with ``watchkeeper_reference_metric``, the metric
+  on the model's reference rows; ``settle: 1d`` reads the series ``/metrics`` exports again at
+  its newest window that ended a day before its newest one (``settled="1d"``).
+
+Skipped, with a comment in the group saying why: ``status: breach`` on a metric without an
+exported verdict, detectors that do not fit a window, and matchers on labels the export drops.
 
 >>> from watchkeeper.settings import parse_service_config
 >>> config = parse_service_config({"models": {"credit": {
 ...     "task": "binary_classification", "label": "y", "windows": ["1h"]}}})
 >>> [group] = rule_groups(config)
->>> [r.name for r in group.alerting][:3], [s.name for s in group.skipped]
-(['DataQualityBreak', 'FeatureDrift', 'PredictionDrift'], ['PerformanceDrop', 'LabelsStopped', \
-'LabelsDelayed', 'LabelDrift'])
+>>> [r.name for r in group.alerting][:4], [s.name for s in group.skipped]
+(['DataQualityBreak', 'FeatureDrift', 'PredictionDrift', 'PerformanceDrop'], [])
 >>> print(group.alerting[1].expr)
 watchkeeper_feature_drift_statistic{model="credit", window="1h", model_version="", segment=""}
   and (watchkeeper_feature_drift_detected{model="credit", window="1h", model_version="", \
@@ -61,7 +62,7 @@ from watchkeeper.alerting.matchers import Matcher, parse_matcher, parse_matchers
 from watchkeeper.errors import ConfigError
 from watchkeeper.export import alert_templates
 from watchkeeper.export.alert_templates import Template
-from watchkeeper.export.catalog import COMMON_LABELS
+from watchkeeper.export.catalog import COMMON_LABELS, SETTLED
 from watchkeeper.export.promql import (
     OVERALL,
     PROVISIONAL_METRICS,
@@ -80,7 +81,7 @@ from watchkeeper.export.rule_conditions import (
     threshold_condition,
 )
 from watchkeeper.monitors.windows import duration_label
-from watchkeeper.settings import ModelConfig, ServiceConfig
+from watchkeeper.settings import ModelConfig, ServiceConfig, parse_duration
 
 RULES_FILE = "watchkeeper-rules.yml"
 # data-quality findings that make the sample breach
@@ -244,14 +245,12 @@ def translate(model: str, config: ModelConfig, rule: RuleSpec) -> list[AlertRule
 
 
 def _alert_rule(model: str, rule: RuleSpec, window: timedelta, match: list[str]) -> AlertRule:
-    if rule.settle is not None:
-        raise UntranslatableError(
-            f"settle: {rule.settle}: /metrics shows only the newest window, whose value late "
-            "labels have not settled yet"
-        )
     target = exported(rule.metric)
     matchers = translate_matchers(target, match)
     fixed = {"model": model, "window": duration_label(window), **fixed_labels(target)}
+    if rule.settle is not None:  # the series exported again at its newest settled window
+        settle = parse_duration(rule.settle, f"rule {rule.name}.settle")
+        fixed[SETTLED] = duration_label(settle)
     condition = _condition(rule, window, target, fixed, matchers)
     if rule.status is not None and target.verdict is None:
         matchers.append(SERIOUS)
@@ -287,7 +286,7 @@ def _condition(
     matchers: Sequence[Matcher],
 ) -> Condition:
     if rule.change is not None:
-        return change_condition(rule.change, window)
+        return change_condition(rule.change, window, str(fixed["model"]), rule.metric)
     if rule.anomaly is not None:
         return anomaly_condition(rule.anomaly, window, rule.of or rule.for_)
     if rule.status is None:

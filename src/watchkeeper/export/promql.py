@@ -12,11 +12,11 @@ out — so ``model_version=`` (the overall series) is ``model_version=""`` in Pr
 ('watchkeeper_prediction_latency_seconds', None)
 >>> series_selector(target, {"model": "credit"}, ["quantile=0.99", "model_version="])
 'watchkeeper_prediction_latency_seconds{model="credit", percentile="0.99", model_version=""}'
->>> series_selector(exported("label_drift"), {}, ["test=ks"])
+>>> series_selector(exported("label_coverage"), {}, ["test=ks"])
 Traceback (most recent call last):
 ...
 watchkeeper.export.promql.UntranslatableError: matches on label 'test', which /metrics does not \
-export for label_drift
+export for label_coverage
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ status breach  ``s and (verdict == 1)`` — exact; ``data_quality_findings``: a 
                finding count ``> 0``, exact
 change         ``(s − avg_over_time(s[B] offset W)) / abs(avg_over_time(s[B] offset W))``
                against ``above`` / ``below``: the mean of the windows in the ``B`` before
-               the window — exact up to time weighting. ``baseline: reference`` is skipped.
+               the window — exact up to time weighting
+change vs      ``(s − on(model) group_left() R) / on(model) group_left() abs(R)`` with ``R``
+reference      ``watchkeeper_reference_metric{metric=…}``, the metric on the reference rows;
+               watchkeeper also asks the window's confidence interval to be past the limit
 mad            z-score ``(s − avg) / stddev`` over ``s[H] offset O`` (``O``: the ``for``
                windows, so a sustained breach does not feed its own baseline); watchkeeper uses
                the median and MAD, which ignore past outliers — here one widens the band
@@ -53,10 +56,12 @@ from datetime import timedelta
 from typing import Literal
 
 from watchkeeper.alerting.config import AnomalySpec, ChangeSpec
-from watchkeeper.export.promql import UntranslatableError, duration, number
+from watchkeeper.export.promql import duration, number, selector
 from watchkeeper.settings import parse_duration
 
-Shape = Literal["threshold", "status", "change", "spike", "level", "trend", "burn"]
+Shape = Literal[
+    "threshold", "status", "change", "reference", "spike", "level", "trend", "burn"
+]
 LEVEL_Z = 4.0  # the z of a level shift standing in for thresholds that are not z-scores
 
 
@@ -76,7 +81,7 @@ class Condition:
     short: int = 1  # burn: the short span
     budget: float = 0.0  # burn: 1 − objective
     season: timedelta | None = None
-    verdict: str | None = None  # status: the 0/1 verdict selector
+    verdict: str | None = None  # status: the 0/1 verdict selector; reference: its selector
     notes: tuple[str, ...] = field(default=())
 
     def expr(self, s: str) -> str:
@@ -93,9 +98,13 @@ class Condition:
 
     def _statistic(self, s: str) -> str:
         W = duration(self.window)  # noqa: N806
-        if self.shape == "change":
-            base = f"avg_over_time({s}[{duration(self.span)}] offset {W})"
-            relative = f"({s} - {base}) / abs({base})"
+        if self.shape in ("change", "reference"):
+            if self.shape == "reference":
+                join = "on(model) group_left()"
+                relative = f"({s} - {join} {self.verdict}) / {join} abs({self.verdict})"
+            else:
+                base = f"avg_over_time({s}[{duration(self.span)}] offset {W})"
+                relative = f"({s} - {base}) / abs({base})"
             parts = [f"{relative} > {number(v)}" for v in (self.above,) if v is not None]
             parts += [f"{relative} < {number(v)}" for v in (self.below,) if v is not None]
             return " or ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
@@ -139,12 +148,17 @@ def threshold_condition(window: timedelta, above: float | None, below: float | N
     return Condition("threshold", window, above=above, below=below)
 
 
-def change_condition(spec: ChangeSpec, window: timedelta) -> Condition:
+def change_condition(spec: ChangeSpec, window: timedelta, model: str, metric: str) -> Condition:
     if spec.baseline == "reference":
-        raise UntranslatableError(
-            "change against the reference: /metrics exports no reference value to compare "
-            "with (it is in the samples' details, which are not exported)"
+        reference = selector("watchkeeper_reference_metric", {"model": model, "metric": metric})
+        note = (
+            "change against the metric on the reference rows, without watchkeeper's check "
+            "that the window's confidence interval is past the limit too"
         )
+        return Condition(
+            "reference", window, above=spec.above, below=spec.below, verdict=reference,
+            notes=(note,),
+        )  # fmt: skip
     span = parse_duration(spec.baseline, "change.baseline")
     note = f"change against the time-weighted mean of the gauge over the {spec.baseline} before"
     return Condition("change", window, above=spec.above, below=spec.below, span=span, notes=(note,))

@@ -8,7 +8,8 @@ the window in minutes, ``N`` the rule's ``for`` (or the ``for`` of ``of``) and t
 2 minutes after it should fire:
 
 - threshold: a value past the limit (quiet: inside it); ``status``: the verdict 1 (quiet: 0);
-- change: the level 100, then the changed level for ``(N − 1)·W + 2`` minutes;
+- change: the level 100, then the changed level for ``(N − 1)·W + 2`` minutes; against the
+  reference: the reference metric at 100 and the series changed from the start (quiet: 100);
 - z-score and level shift: 100, 101, 100, ... (quiet), then a jump far past the threshold;
 - trend: a steep line (quiet: the same alternation, whose fitted slope is zero);
 - burn rate: twice the budget's burn (quiet: no errors);
@@ -63,6 +64,7 @@ class SeriesPlan:
     quiet: str | None
     value: float = math.nan  # the series' value when the breaching test looks
     verdict: tuple[str, str] | None = None  # status rules: the verdict series (bad, quiet)
+    constant: tuple[str, str] | None = None  # another series both tests hold: selector, values
     why: tuple[str, ...] = field(default=())
 
 
@@ -104,6 +106,8 @@ def _plan(rule: AlertRule, step: timedelta) -> SeriesPlan:
                         (_const(1, n), _const(0, n)))  # fmt: skip
     if c.shape == "change":
         return _change(rule, labels, w, sustain, round(c.span / step))
+    if c.shape == "reference":
+        return _reference(rule, labels, sustain)
     if c.shape == "burn":
         return _burn(rule, labels, sustain)
     season = round(c.season / step) if c.season else 0
@@ -153,11 +157,13 @@ def _threshold(rule: AlertRule, labels: dict[str, str], sustain: int) -> SeriesP
 
 def _change(rule: AlertRule, labels: dict[str, str], w: int, sustain: int, base: int) -> SeriesPlan:
     c = rule.condition
-    seen_bad = max(0, sustain - w)  # breaching steps inside the baseline when the test looks
+    # breaching steps inside the baseline when the test looks (its end is one window back,
+    # and included)
+    seen_bad = max(0, sustain - w + 1)
     quiet_steps = 2 * w
     bad = None
     while bad is None and quiet_steps <= MAX_STEPS:
-        bad = _changed(c.above, c.below, seen_bad / min(base, quiet_steps))
+        bad = _changed(c.above, c.below, seen_bad / min(base, quiet_steps + seen_bad))
         quiet_steps = quiet_steps if bad is not None else 2 * quiet_steps
     total = quiet_steps + sustain
     quiet_breaches = (c.above is not None and c.above < 0) or (c.below is not None and c.below > 0)
@@ -169,6 +175,23 @@ def _change(rule: AlertRule, labels: dict[str, str], w: int, sustain: int, base:
         None if bad is None else f"{_const(LEVEL, quiet_steps)} {_const(bad, sustain + 1)}",
         None if quiet_breaches else _const(LEVEL, total + 1),
         bad if bad is not None else math.nan, why=tuple(why),
+    )  # fmt: skip
+
+
+def _reference(rule: AlertRule, labels: dict[str, str], sustain: int) -> SeriesPlan:
+    """The reference metric at 100; the series changed past the limit (quiet: at 100)."""
+    c = rule.condition
+    assert c.verdict is not None  # the reference metric's selector
+    n = sustain + 1
+    bad = _changed(c.above, c.below, 0.0)
+    quiet_breaches = (c.above is not None and c.above < 0) or (c.below is not None and c.below > 0)
+    why = [] if bad is not None else ["no level breaches its limits"]
+    if quiet_breaches:
+        why.append("no change is inside the limits")
+    return SeriesPlan(
+        rule, labels, sustain, None if bad is None else _const(bad, n),
+        None if quiet_breaches else _const(LEVEL, n), math.nan if bad is None else bad,
+        constant=(c.verdict, _const(LEVEL, n)), why=tuple(why),
     )  # fmt: skip
 
 
@@ -274,6 +297,8 @@ def _test(plan: SeriesPlan, step: timedelta, name: str, values: str, side: int) 
         series.append(
             {"series": selector(rule.target.verdict, plan.labels), "values": plan.verdict[side]}
         )
+    if plan.constant is not None:
+        series.append({"series": plan.constant[0], "values": plan.constant[1]})
     expected: list[dict[str, Any]] = []
     if side == 0:
         labels = {**plan.labels, **rule.labels}

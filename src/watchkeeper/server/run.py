@@ -128,7 +128,12 @@ def assembled(config: ServiceConfig, clock: Clock = utc_now) -> Iterator[Running
     from watchkeeper.monitors.evaluator import Evaluator
     from watchkeeper.runtime import load_runtimes
     from watchkeeper.server.alerts import AlertService
-    from watchkeeper.server.scheduler import Scheduler, evaluate_and_push, metrics_renderer
+    from watchkeeper.server.scheduler import (
+        Scheduler,
+        evaluate_and_push,
+        metrics_renderer,
+        rule_settles,
+    )
 
     runtimes = load_runtimes(config)
     with ExitStack() as stack:
@@ -147,7 +152,9 @@ def assembled(config: ServiceConfig, clock: Clock = utc_now) -> Iterator[Running
             service.intake,
             service.store,
             evaluate=evaluate_and_push(evaluator, exporters, alerts),
-            metrics_text=metrics_renderer(service, evaluator, clock(), alerts),
+            metrics_text=metrics_renderer(
+                service, evaluator, clock(), alerts, rule_settles(config)
+            ),
             alerts=alerts,
             clock=clock,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from watchkeeper.export.health import ServiceHealth
 from watchkeeper.export.prometheus import render_prometheus
 from watchkeeper.export.push import PushExporters
 from watchkeeper.monitors.evaluator import Evaluator
+from watchkeeper.settings import ServiceConfig, parse_duration
 
 if TYPE_CHECKING:
     from watchkeeper.server.alerts import AlertService
@@ -81,10 +82,28 @@ def evaluate_and_push(
     return run
 
 
+def rule_settles(config: ServiceConfig) -> list[tuple[str, str, timedelta]]:
+    """(model, metric, settle) of every rule of every model that waits for late labels."""
+    from watchkeeper.rules.defaults import model_rules
+
+    out = []
+    for name, model in config.models.items():
+        for rule in model_rules(name, model, config.alerting):
+            if rule.settle is not None:
+                out.append((name, rule.metric, parse_duration(rule.settle, "settle")))
+    return list(dict.fromkeys(out))
+
+
 def metrics_renderer(
-    service: Service, evaluator: Evaluator, started: datetime, alerts: AlertService | None = None
+    service: Service,
+    evaluator: Evaluator,
+    started: datetime,
+    alerts: AlertService | None = None,
+    settles: Sequence[tuple[str, str, timedelta]] = (),
 ) -> Callable[[], bytes]:
-    """``/metrics``: the newest window of every series plus the service's own health."""
+    """``/metrics``: the newest window of every series plus the service's own health, each
+    model's reference performance and, per ``(model, metric, settle)`` of ``settles`` (the
+    rules with a ``settle``), the newest settled window of the metric's series."""
 
     def render() -> bytes:
         intake = service.intake.health()
@@ -102,6 +121,12 @@ def metrics_renderer(
             store_bytes=service.store_bytes(),
             **(alerts.health() if alerts is not None else {}),
         )
-        return render_prometheus(service.store.latest_samples(), health)
+        samples = service.store.latest_samples()
+        if settles:
+            samples += service.store.settled_samples(settles)
+        references = {
+            name: runtime.reference_performance for name, runtime in evaluator.runtimes.items()
+        }
+        return render_prometheus(samples, health, references=references)
 
     return render

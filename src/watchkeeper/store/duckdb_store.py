@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -50,7 +51,7 @@ from watchkeeper.ingest.layout import (
 )
 from watchkeeper.ingest.payload import EventBatch, merge_batches
 from watchkeeper.monitors.base import MetricSample
-from watchkeeper.monitors.windows import EPOCH
+from watchkeeper.monitors.windows import EPOCH, duration_label
 from watchkeeper.store import samples as sample_sql
 from watchkeeper.store.dirty import BUCKET, DirtyBuckets
 from watchkeeper.store.schema import ensure_table, migrate, table_name
@@ -373,6 +374,24 @@ class DuckDBStore:
     def latest_samples(self) -> list[MetricSample]:
         """The newest window of every series (what /metrics exposes)."""
         return sample_sql.from_rows(self._read().execute(sample_sql.LATEST).fetchall())
+
+    def settled_samples(
+        self, settles: Sequence[tuple[str, str, timedelta]]
+    ) -> list[MetricSample]:
+        """Per (model, sample name, settle): the newest window of each series that ended at
+        least ``settle`` before the series' newest window, labelled ``settled=<settle>``."""
+        out = []
+        cursor = self._read()
+        for model, name, settle in dict.fromkeys(settles):
+            rows = cursor.execute(
+                sample_sql.SETTLED, [model, name, settle.total_seconds()]
+            ).fetchall()
+            tag = duration_label(settle)
+            out += [
+                replace(s, labels={**s.labels, "settled": tag})
+                for s in sample_sql.from_rows(rows)
+            ]
+        return out
 
     # -- for the stores of other parts (alerting) that share this database ------------------
 

@@ -28,6 +28,17 @@ LATEST = (
     "ORDER BY model, name, labels"
 )
 
+# the newest window of each series of one model and sample name that ended at least ``?``
+# seconds before the series' newest window
+SETTLED = (
+    f"SELECT {COLUMNS} FROM (SELECT *, max(window_end) OVER (PARTITION BY labels) AS newest "
+    "FROM metric_samples WHERE model = ? AND name = ?) "
+    "WHERE window_end <= newest - to_seconds(?::DOUBLE) "
+    "QUALIFY row_number() OVER "
+    "(PARTITION BY labels ORDER BY window_end DESC, window_start DESC) = 1 "
+    "ORDER BY labels"
+)
+
 
 def _plain(value: Any) -> Any:
     """JSON for what msgspec does not know: numpy scalars and arrays, anything else as text."""
