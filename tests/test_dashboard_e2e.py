@@ -352,3 +352,24 @@ def test_alerts_are_acknowledged_and_silenced_from_the_alerts_page(
     assert page.locator("#silences tbody tr").first.locator(".badge").inner_text() == "active"
     page.wait_for_selector(".badge.silenced")
     _screenshot(page, shots / "alerts.png")
+
+
+def test_the_view_refreshes_itself_unless_turned_off(service: str, page: Any) -> None:
+    page.clock.install()
+    _open(page, service, "engineering")
+    assert page.locator("select[name=refresh]").input_value() == "1m"  # the default
+
+    def mark() -> None:
+        page.evaluate("document.querySelector('.view').dataset.seen = 'yes'")
+
+    mark()
+    page.clock.run_for("00:30")
+    assert page.locator(".view[data-seen=yes]").count() == 1  # not yet
+    page.clock.run_for("00:35")  # the minute has passed: drawn again, from fresh data
+    page.wait_for_selector(".view:not([data-seen])", timeout=30_000)
+    page.wait_for_selector("main[data-ready=true]", timeout=30_000)
+    page.select_option("select[name=refresh]", "off")
+    page.locator("h1, header").first.click()  # leave the select: focus no longer holds it
+    mark()
+    page.clock.run_for("05:00")
+    assert page.locator(".view[data-seen=yes]").count() == 1  # off: never redrawn

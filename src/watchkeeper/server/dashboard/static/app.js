@@ -2,6 +2,8 @@
 // #/alerts, #/incidents/ID), the model / window / range controls and the token.
 // When a view has rendered, <main> gets data-ready="true" and data-load-ms (time since the
 // navigation started: the whole page load on the first view).
+// Auto-refresh (off, 30 s, 1 min, 5 min; kept per tab) re-renders the view while the tab is
+// visible and nobody has touched the page for a while, keeping the scroll position.
 
 import { ApiError, get, session } from "./api.js";
 import { flushCharts } from "./charts.js";
@@ -18,6 +20,10 @@ let models = settings.models || null; // the service writes its models into the 
 let generation = 0;
 let firstLoad = true;
 const choice = { model: null, window: null, range: "7d" };
+const REFRESH = { off: 0, "30s": 30_000, "1m": 60_000, "5m": 300_000 };
+const IDLE_MS = 20_000; // no refresh within this long of the last click, key or scroll
+let refreshTimer = null;
+let lastTouch = 0;
 
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -48,6 +54,7 @@ function controls(route) {
     link.classList.toggle("active", view === route.view);
     link.href = DATA_VIEWS.has(view) ? hashFor(view, dataParams()) : hashFor(view);
   }
+  box.append(refreshPicker());
   if (!DATA_VIEWS.has(route.view) || !models.length) return;
   const model = models.find((m) => m.name === choice.model);
   const go = (key) => (event) => {
@@ -63,6 +70,31 @@ function controls(route) {
     pick("range", choice.range, Object.keys(RANGES).map((r) => [r, r === "all" ? "all" : `last ${r}`]), ""),
     h("button", { type: "button", class: "secondary", title: "reload the data", onclick: () => render() }, "↻"),
   );
+}
+
+function refreshPicker() {
+  const current = refreshChoice();
+  const select = h("select", { name: "refresh", title: "reload the view every …", onchange: (event) => {
+    sessionStorage.setItem("watchkeeper.refresh", event.target.value);
+    scheduleRefresh();
+  } }, Object.keys(REFRESH).map((key) => h("option", { value: key, selected: key === current, text: key === "off" ? "off" : `every ${key}` })));
+  return h("label", {}, "auto-refresh ", select);
+}
+
+function refreshChoice() {
+  const kept = sessionStorage.getItem("watchkeeper.refresh");
+  return kept in REFRESH ? kept : "1m";
+}
+
+function scheduleRefresh() {
+  clearInterval(refreshTimer);
+  const every = REFRESH[refreshChoice()];
+  if (!every) return;
+  refreshTimer = setInterval(() => {
+    const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
+    if (document.hidden || typing || performance.now() - lastTouch < IDLE_MS) return;
+    if (main.dataset.ready === "true") render();
+  }, every);
 }
 
 function tokenWidget() {
@@ -134,5 +166,9 @@ function chooseModel(params) {
 }
 
 window.addEventListener("hashchange", render);
+for (const event of ["pointerdown", "keydown", "wheel"]) {
+  window.addEventListener(event, () => { lastTouch = performance.now(); }, { passive: true });
+}
 tokenWidget();
+scheduleRefresh();
 render();
