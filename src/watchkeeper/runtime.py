@@ -25,6 +25,7 @@ from watchkeeper.config import ReportConfig
 from watchkeeper.data import read_table
 from watchkeeper.errors import ConfigError
 from watchkeeper.ingest.layout import feature_type
+from watchkeeper.monitors.insight import ModelInsight
 from watchkeeper.monitors.reference_performance import reference_performance
 from watchkeeper.profiles.dataset import ColumnProfile, DatasetProfile, build_profile
 from watchkeeper.profiles.serialize import SUFFIX, load_profile
@@ -51,6 +52,8 @@ class ModelRuntime:
     learned_path: Path | None = None
     # the task's metrics on the reference rows (prediction vs label), for PerformanceDrop
     reference_performance: Mapping[str, float] = field(default_factory=dict)
+    # drift drivers and performance slices, learned from the reference rows (a data file)
+    insight: ModelInsight | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -59,7 +62,7 @@ class ModelRuntime:
 
 def non_feature_columns(config: ModelConfig) -> set[str]:
     """Columns of the reference that describe the model's output or the ground truth."""
-    names = {config.prediction, *config.scores, *RESERVED}
+    names = {config.prediction, *config.scores, *RESERVED, *config.root_cause.attributions.values()}
     if config.label:
         names.add(config.label)
     return names
@@ -178,20 +181,37 @@ def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
             )
         whole, _ = reference_profile(path, report_config)
         features, prediction = split_reference(whole, model)
-        scored = _reference_performance(path, model)
+        table = None if path.suffix == SUFFIX else read_table(path, "reference")
         runtimes[name] = ModelRuntime(
-            name, model, features.schema, features, prediction, whole, reference_performance=scored
-        )
+            name, model, features.schema, features, prediction, whole,
+            reference_performance=_reference_performance(table, model),
+            insight=None if table is None else _insight(table, model, features.schema),
+        )  # fmt: skip
     return runtimes
 
 
-def _reference_performance(path: Path, model: ModelConfig) -> dict[str, float]:
+def _reference_performance(table: pa.Table | None, model: ModelConfig) -> dict[str, float]:
     """Metrics of the reference's own predictions (a data file; a saved profile has none)."""
-    if path.suffix == SUFFIX or model.label is None:
+    if table is None or model.label is None:
         return {}
-    table = read_table(path, "reference")
     wanted = [c for c in (model.prediction, model.label, *model.scores) if c in table.column_names]
     return reference_performance(table.select(wanted), model)
+
+
+def _insight(table: pa.Table, model: ModelConfig, schema: Schema) -> ModelInsight:
+    """What drift drivers and slices learn from (see ``watchkeeper.monitors.insight``)."""
+    usable = [c for c in schema if c.type in _EXPLAINED]
+    names = [*(c.name for c in usable), model.prediction, *model.root_cause.attributions.values()]
+    if model.label:
+        names.append(model.label)
+    kept = [n for n in dict.fromkeys(names) if n in table.column_names]
+    categorical = [c.name for c in usable if c.type is not ColumnType.NUMERIC]
+    return ModelInsight(model, table.select(kept), [c.name for c in usable], categorical)
+
+
+# feature types drivers and slices use (text, embeddings and datetimes have no one value a
+# surrogate or a slice could use)
+_EXPLAINED = (ColumnType.NUMERIC, ColumnType.CATEGORICAL, ColumnType.BOOLEAN)
 
 
 def _production_runtime(config: ServiceConfig, name: str, model: ModelConfig) -> ModelRuntime:

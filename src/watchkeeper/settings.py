@@ -69,6 +69,20 @@ class RankingSection(msgspec.Struct, forbid_unknown_fields=True):
     k: list[int] = msgspec.field(default_factory=lambda: [5, 10])
 
 
+class RootCauseSection(msgspec.Struct, forbid_unknown_fields=True):
+    """What ranks drift drivers and performance slices (see ``watchkeeper.monitors.insight``).
+
+    Importances come from ``importances`` when given, else from per-row attributions in the
+    reference file (``attributions``: feature -> column, e.g. SHAP values), else from a
+    surrogate model fitted on the reference (features -> the model's numeric prediction).
+    """
+
+    importances: dict[str, float] = {}
+    attributions: dict[str, str] = {}
+    surrogate: bool = True
+    slices: bool = True  # performance slices of windows with labels
+
+
 class ProductionReference(msgspec.Struct, forbid_unknown_fields=True):
     """``reference: {production: 7d}``: the reference is learned from the model's first
     ``production`` of traffic (event time) once that much is stored; the features' types come
@@ -97,6 +111,7 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     # what drift is also broken down by: "model_version" and/or segment keys (costs time)
     drift_breakdown: list[str] = []
     ranking: RankingSection = msgspec.field(default_factory=RankingSection)
+    root_cause: RootCauseSection = msgspec.field(default_factory=RootCauseSection)
 
     def window_lengths(self, key: str) -> list[timedelta]:
         return [parse_duration(w, f"{key}.windows.{i}") for i, w in enumerate(self.windows)]

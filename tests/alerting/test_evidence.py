@@ -290,6 +290,8 @@ def test_no_samples_gives_the_same_keys_empty() -> None:
         "model_versions": [],
         "labels": None,
         "version_changes": None,
+        "drivers": None,
+        "slices": None,
     }
 
 
@@ -317,3 +319,18 @@ def test_the_metric_argument_wins_over_the_label() -> None:
     evidence = gather_evidence(alert("accuracy"), samples, metric="error_rate")
     assert evidence["metric"] == "error_rate"
     assert [r["model_version"] for r in evidence["model_versions"]] == ["v2"]
+
+
+def test_drivers_and_slices_come_from_the_window_s_own_samples() -> None:
+    drivers = {"low_impact": True, "drivers": [{"feature": "zip", "impact": "low"}]}
+    slices = {"metric": "accuracy", "slices": [{"column": "country", "value": "fr"}]}
+    samples = [
+        sample("drift_drivers", 0.0, monitor="drift", details=drivers),
+        sample("performance_slices", 0.2, monitor="performance", details=slices),
+        sample("drift_drivers", 1.0, start=NOW_START - HOUR, monitor="drift",
+               details={"old": True}),
+    ]
+    evidence = gather_evidence(alert("feature_drift"), samples)
+    assert evidence["drivers"] == drivers
+    assert evidence["slices"] == slices
+    assert gather_evidence(alert("feature_drift"), samples[2:])["drivers"] == {"old": True}

@@ -14,7 +14,12 @@ same keys every time, and lists are in a deterministic order:
 * ``segments`` / ``model_versions``: breakdown groups of the alert's metric that breach or are
   worse than the whole window (``deviation``: relative, positive = worse), worst first;
 * ``labels``: label coverage, delay quantiles and the coverage of the history windows;
-* ``version_changes``: model versions seen now against those seen in the history windows.
+* ``version_changes``: model versions seen now against those seen in the history windows;
+* ``drivers``: the window's drift drivers — drifted features ranked by importance-weighted
+  drift, each with the share of the prediction change it explains and its impact (``low`` for
+  unimportant features) — or ``None`` (see :mod:`watchkeeper.monitors.insight`);
+* ``slices``: the window's worst performance slices (feature values, bins, versions, segments
+  ranked by (slice metric − overall) × share), or ``None``.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.alerting.model import AlertStatus
@@ -99,7 +104,18 @@ def gather_evidence(
         "model_versions": _breakdown(current, alert, metric, "model_version"),
         "labels": _labels(current, history),
         "version_changes": _versions(current, history),
+        "drivers": _details(current, "drift_drivers"),
+        "slices": _details(current, "performance_slices"),
     }
+
+
+def _details(current: Iterable[MetricSample], name: str) -> dict[str, Any] | None:
+    """The details of the window's ``name`` sample (drivers, slices), JSON-safe, or None."""
+    found = [s for s in current if s.name == name]
+    if not found:
+        return None
+    safe: dict[str, Any] = json.loads(json.dumps(dict(found[0].details), default=str))
+    return safe
 
 
 def _drifted_features(current: Iterable[MetricSample]) -> list[dict[str, Any]]:

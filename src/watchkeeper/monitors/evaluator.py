@@ -35,7 +35,9 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 
 from watchkeeper.monitors.base import MetricSample, Status
+from watchkeeper.monitors.insight import insight_samples
 from watchkeeper.monitors.reference_performance import with_reference_performance
+from watchkeeper.monitors.scope import Scope
 from watchkeeper.monitors.window import evaluate_window
 from watchkeeper.monitors.windows import duration_label, window_start
 from watchkeeper.profiles.dataset import DatasetProfile
@@ -182,6 +184,7 @@ class Evaluator:
             return 0  # no events: a quiet window, evaluated by _quiet_windows
         ids = meta.column("id").combine_chunks()
         reference, why = references.at(start + length)
+        labels = self.store.labels_for(name, ids)
         result = evaluate_window(
             name,
             runtime.config,
@@ -189,7 +192,7 @@ class Evaluator:
             (start, start + length),
             features,
             meta,
-            self.store.labels_for(name, ids),
+            labels,
             self.store.outcomes_for(name, ids),
             until,
             duration=duration_label(length),
@@ -197,6 +200,9 @@ class Evaluator:
         found = with_reference_performance(
             _without_reference(result.samples, why), runtime.reference_performance
         )
+        if runtime.insight is not None and why is None:
+            scope = Scope(name, start, start + length, {"window": duration_label(length)})
+            found += insight_samples(runtime.insight, scope, features, meta, labels, found)
         self.store.write_samples(found)
         self.last_samples.extend(found)
         return len(found)

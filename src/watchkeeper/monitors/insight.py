@@ -1,0 +1,282 @@
+"""Why a window looks the way it does: drift drivers and performance slices, per window.
+
+A model's :class:`ModelInsight` keeps a bounded sample of its reference rows (features, the
+prediction and the label) and learns from it, once and only when first needed:
+
+* feature **importances** — ``root_cause.importances`` from the config, else the mean absolute
+  per-row attribution of ``root_cause.attributions`` columns of the reference, else a surrogate
+  model of the numeric prediction with permutation importance (``root_cause.surrogate``);
+* numeric **slice edges** — each numeric feature's reference deciles.
+
+After the monitors of a window, :func:`insight_samples` adds:
+
+* ``drift_drivers`` (monitor ``drift``) when the window's own feature drift breaches: the drifted
+  features ranked by importance-weighted drift, each with the share of the surrogate's
+  prediction change it explains and its impact (``low`` for unimportant features); the value
+  is the number of drifted features that are not low impact, ``details`` the ranking
+  (:func:`watchkeeper.rootcause.describe.drivers_to_dict`) and the importances' source;
+* ``performance_slices`` (monitor ``performance``) on windows with at least ``MIN_LABELLED``
+  labelled predictions: per-row correctness (classification) or absolute error (regression) of
+  the labelled predictions, cut by feature values, reference-decile bins, ``model_version`` and
+  segments, ranked by impact = (slice metric − overall metric) × slice share, the worse first;
+  the value is the top slice's impact.
+
+Both work on bounded, seeded samples (``SAMPLE_ROWS`` current rows for drivers,
+``SLICE_ROWS`` labelled rows for slices), so their cost does not grow with the window. The
+samples are breakdown-free (the window as a whole) and never change a monitor's status; their
+details feed the evidence of alerts and incidents.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitors.base import MetricSample, Status
+from watchkeeper.monitors.performance import _binary_labels, _encode, join_labels
+from watchkeeper.monitors.scope import Scope
+from watchkeeper.profiles.convert import to_float
+from watchkeeper.rootcause.describe import drivers_to_dict, slices_to_dict
+from watchkeeper.rootcause.drivers import FeatureDrift, rank_drivers
+from watchkeeper.rootcause.importance import (
+    Importances,
+    attribution_importances,
+    user_importances,
+)
+from watchkeeper.rootcause.slices import rank_slices
+from watchkeeper.rootcause.surrogate import Surrogate, fit_surrogate
+from watchkeeper.settings import ModelConfig
+
+log = logging.getLogger(__name__)
+
+REFERENCE_ROWS = 50_000  # reference rows kept for fitting
+SAMPLE_ROWS = 5_000  # current rows the drivers' explained shares are computed on
+SLICE_ROWS = 50_000  # labelled rows the slices are computed on
+MIN_LABELLED = 100
+TOP_SLICES = 5
+SURROGATE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class _Learned:
+    importances: Importances | None
+    surrogate: Surrogate | None
+    edges: Mapping[str, np.ndarray]
+    note: str  # why there are no importances, or where they came from
+
+
+class ModelInsight:
+    """What one model's reference rows teach about drift drivers and slices (learned lazily)."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        reference: pa.Table,
+        features: Sequence[str],
+        categorical: Sequence[str] = (),
+        seed: int = 0,
+    ) -> None:
+        self.config = config
+        self.features = [f for f in features if f in reference.column_names]
+        self.categorical = set(categorical)
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        if reference.num_rows > REFERENCE_ROWS:
+            rows = np.sort(rng.choice(reference.num_rows, REFERENCE_ROWS, replace=False))
+            reference = reference.take(pa.array(rows))
+        self.reference = reference
+        self._lock = threading.Lock()
+        self._learned: _Learned | None = None
+
+    def learned(self) -> _Learned:
+        with self._lock:
+            if self._learned is None:
+                self._learned = self._learn()
+            return self._learned
+
+    def _learn(self) -> _Learned:
+        edges = {
+            name: _deciles(self.reference.column(name))
+            for name in self.features
+            if name not in self.categorical and _numeric(self.reference.column(name).type)
+        }
+        settings = self.config.root_cause
+        try:
+            if settings.importances:
+                imp = user_importances(settings.importances, self.features)
+                return _Learned(imp, None, edges, "importances from the config")
+            if settings.attributions:
+                imp = attribution_importances(self.reference, settings.attributions)
+                return _Learned(imp, None, edges, "mean absolute attribution on the reference")
+            return self._surrogate(edges)
+        except WatchkeeperError as exc:  # e.g. a constant prediction: rank without importances
+            log.warning("no feature importances for drift drivers: %s", exc)
+            return _Learned(None, None, edges, str(exc))
+
+    def _surrogate(self, edges: Mapping[str, np.ndarray]) -> _Learned:
+        target = self.config.prediction
+        if not self.config.root_cause.surrogate:
+            return _Learned(None, None, edges, "root_cause.surrogate is off")
+        if target not in self.reference.column_names or not _numeric(
+            self.reference.column(target).type
+        ):
+            return _Learned(None, None, edges, f"the reference has no numeric {target!r}")
+        fit = fit_surrogate(
+            self.reference, self.features, target, categorical=self.categorical,
+            max_rows=SURROGATE_ROWS, seed=self.seed,
+        )  # fmt: skip
+        note = f"surrogate of {target!r} (held-out R² {fit.fidelity:.2f})"
+        return _Learned(fit.importances, fit.surrogate, edges, note)
+
+
+def insight_samples(
+    insight: ModelInsight,
+    scope: Scope,
+    features: pa.Table,
+    meta: pa.Table,
+    labels: pa.Table,
+    samples: Sequence[MetricSample],
+) -> list[MetricSample]:
+    """``drift_drivers`` and ``performance_slices`` of one window (see the module docstring)."""
+    seed = int(scope.start.timestamp()) % (2**32)  # the same window: the same sample
+    out = []
+    drivers = _drivers(insight, scope, features, samples, seed)
+    if drivers is not None:
+        out.append(drivers)
+    if insight.config.root_cause.slices:
+        sliced = _slices(insight, scope, features, meta, labels, seed)
+        if sliced is not None:
+            out.append(sliced)
+    return out
+
+
+def _overall(sample: MetricSample) -> bool:
+    return not sample.labels.get("model_version") and not sample.labels.get("segment")
+
+
+def _drivers(
+    insight: ModelInsight,
+    scope: Scope,
+    features: pa.Table,
+    samples: Sequence[MetricSample],
+    seed: int,
+) -> MetricSample | None:
+    drift = [s for s in samples if s.name == "feature_drift" and _overall(s)]
+    if not any(s.status is Status.BREACH for s in drift):
+        return None
+    learned = insight.learned()
+    if learned.importances is None:
+        return None
+    drifts = [
+        FeatureDrift.distance(
+            s.labels["feature"],
+            s.value,
+            float(s.details.get("threshold") or np.nan),
+            s.status is Status.BREACH,
+        )
+        for s in drift
+        if s.status in (Status.OK, Status.BREACH) and s.labels.get("feature") in insight.features
+    ]
+    usable = learned.surrogate is not None and features.num_rows > 0
+    summary = rank_drivers(
+        drifts, learned.importances,
+        surrogate=learned.surrogate if usable else None,
+        reference=insight.reference if usable else None,
+        current=features if usable else None,
+        sample_rows=SAMPLE_ROWS, seed=seed,
+    )  # fmt: skip
+    details: dict[str, Any] = {
+        **drivers_to_dict(summary),
+        "importance_source": learned.importances.source,
+        "importance_note": learned.note,
+    }
+    details["drivers"] = details["drivers"][:10]
+    mattering = sum(1 for d in summary.drifted if d.impact != "low")
+    return scope.sample("drift_drivers", {"monitor": "drift"}, float(mattering), Status.OK, details)
+
+
+def _slices(
+    insight: ModelInsight,
+    scope: Scope,
+    features: pa.Table,
+    meta: pa.Table,
+    labels: pa.Table,
+    seed: int,
+) -> MetricSample | None:
+    if labels.num_rows < MIN_LABELLED or meta.num_rows == 0:
+        return None
+    join = join_labels(meta, labels)
+    loss, metric, higher_is_better = _row_loss(insight.config, meta, labels, join)
+    if loss is None:
+        return None
+    usable = np.flatnonzero(np.isfinite(loss))
+    if usable.size < MIN_LABELLED:
+        return None
+    if usable.size > SLICE_ROWS:
+        usable = np.sort(np.random.default_rng(seed).choice(usable, SLICE_ROWS, replace=False))
+    rows = pa.array(join.rows[usable])
+    columns = [f for f in insight.features if f in features.column_names]
+    table = features.select(columns).take(rows)
+    for name in meta.column_names:
+        if name == "model_version" or name.startswith("segment."):
+            table = table.append_column(name, meta.column(name).take(rows))
+    learned = insight.learned()
+    found = rank_slices(
+        loss[usable], table, higher_is_better=higher_is_better,
+        edges={k: v.tolist() for k, v in learned.edges.items() if k in columns},
+        categorical=[c for c in columns if c in insight.categorical], top=TOP_SLICES,
+    )  # fmt: skip
+    details = {
+        "metric": metric,
+        "higher_is_better": higher_is_better,
+        "rows": int(usable.size),
+        **slices_to_dict(found),
+    }
+    value = found[0].impact if found else 0.0
+    return scope.sample("performance_slices", {"monitor": "performance"}, value, Status.OK, details)
+
+
+def _row_loss(
+    config: ModelConfig, meta: pa.Table, labels: pa.Table, join: Any
+) -> tuple[np.ndarray | None, str, bool]:
+    """Per labelled prediction (``join.rows`` order): 1/0 correct, or the absolute error."""
+    if "prediction" not in meta.column_names:
+        return None, "", True
+    prediction = meta.column("prediction")
+    if config.task == "binary_classification":
+        score = to_float(prediction).values[join.rows]
+        y = _binary_labels(labels.column("label"), config.performance.positive_label)
+        y = y[join.label_rows]
+        correct = ((score >= config.performance.threshold) == (y == 1)).astype(np.float64)
+        return np.where((y >= 0) & np.isfinite(score), correct, np.nan), "accuracy", True
+    if config.task == "multiclass_classification":
+        predicted_codes, predicted_names = _encode(prediction)
+        label_codes, label_names = _encode(labels.column("label"))
+        predicted = np.array([*predicted_names, ""], dtype=object)[predicted_codes][join.rows]
+        true = np.array([*label_names, ""], dtype=object)[label_codes][join.label_rows]
+        correct = (predicted == true).astype(np.float64)
+        return np.where((predicted != "") & (true != ""), correct, np.nan), "accuracy", True
+    if config.task == "regression":
+        predicted = to_float(prediction).values[join.rows]
+        y = to_float(labels.column("label")).values[join.label_rows]
+        return np.abs(y - predicted), "absolute_error", False
+    return None, "", True
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+
+
+def _deciles(column: pa.ChunkedArray) -> np.ndarray:
+    values = to_float(column).values
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.zeros(0)
+    return np.unique(np.quantile(values, np.linspace(0.1, 0.9, 9)))

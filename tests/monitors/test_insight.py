@@ -1,0 +1,113 @@
+"""Drift drivers and performance slices through a real store, as the service evaluates them.
+
+The credit simulation shifts ``income`` (which the model uses) and adds an ``employment`` value
+``gig`` (which the model treats like any other non-student) on day two: both features drift,
+but only income moves the score, so income leads the drivers and explains most of the change;
+``region``, which the model never reads, is low impact."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from watchkeeper.ingest.layout import Kind
+from watchkeeper.ingest.payload import EventBatch
+from watchkeeper.ingest.records import BatchDecoder
+from watchkeeper.monitors.base import MetricSample, Status
+from watchkeeper.monitors.evaluator import Evaluator
+from watchkeeper.monitors.insight import ModelInsight, insight_samples
+from watchkeeper.monitors.scope import Scope
+from watchkeeper.runtime import load_runtimes
+from watchkeeper.settings import parse_service_config
+from watchkeeper.simulate import CreditSimulation
+from watchkeeper.store.duckdb_store import DuckDBStore
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+DAY = timedelta(days=1)
+TICK = timedelta(hours=6)
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> list[MetricSample]:
+    root = tmp_path_factory.mktemp("insight")
+    sim = CreditSimulation(seed=7, drift_start=T0 + DAY)
+    pq.write_table(pa.table(sim.reference_table(5000)), root / "reference.parquet")
+    model = {"task": "binary_classification", "reference": "reference.parquet",
+             "prediction": "score", "label": "label", "windows": ["6h"]}  # fmt: skip
+    config = parse_service_config({"store": "wk", "models": {"credit": model}}, str(root))
+    runtimes = load_runtimes(config)
+    store = DuckDBStore(root / "wk" / "watchkeeper.duckdb")
+    evaluator = Evaluator(runtimes, store)
+    decoder = BatchDecoder(runtimes["credit"].config, runtimes["credit"].schema)
+    tick = T0
+    while tick < T0 + 2 * DAY:
+        predictions, labels = sim.generate(tick, tick + TICK, 400)
+        batches = []
+        for kind, records in ((Kind.PREDICTIONS, predictions), (Kind.LABELS, labels)):
+            decoded = decoder.decode(kind, json.dumps(records).encode(), ndjson=False, now=tick)
+            table = pa.Table.from_batches([decoded.batch])
+            batches.append(EventBatch("credit", kind, table.num_rows, table))
+        store.apply(batches, store.applied_offset() + 1)
+        tick += TICK
+        evaluator.evaluate(tick)
+    samples = store.samples("credit")
+    store.close()
+    return samples
+
+
+def test_drivers_rank_the_feature_the_model_uses_above_the_one_it_ignores(
+    evaluated: list[MetricSample],
+) -> None:
+    drivers = [s for s in evaluated if s.name == "drift_drivers"]
+    assert drivers, "no window after the shift has drivers"
+    assert all(s.window_start >= T0 + DAY for s in drivers)  # only windows whose drift breached
+    for sample in drivers:
+        ranked = {d["feature"]: (i, d) for i, d in enumerate(sample.details["drivers"])}
+        income, employment = ranked["income"], ranked["employment"]
+        assert income[1]["drifted"] and employment[1]["drifted"]
+        assert income[0] < employment[0]
+        assert income[1]["impact"] == "high" and employment[1]["impact"] != "high"
+        assert income[1]["explained_share"] > 0.8 > 0.2 > employment[1]["explained_share"]
+        assert ranked["region"][1]["impact"] == "low"
+        assert sample.details["importance_source"] == "surrogate"
+        assert sample.value >= 1  # income is not low impact
+
+
+def test_slices_come_with_labelled_windows(evaluated: list[MetricSample]) -> None:
+    slices = [s for s in evaluated if s.name == "performance_slices"]
+    assert len(slices) == 8  # every 6-hour window of the two days
+    for sample in slices:
+        assert sample.details["metric"] == "accuracy"
+        assert sample.details["rows"] >= 100
+        for item in sample.details["slices"]:
+            assert item["metric"] < item["overall"]  # worse than the window as a whole
+            assert item["impact"] > 0
+
+
+def test_a_degraded_segment_ranks_first() -> None:
+    rng = np.random.default_rng(3)
+    n = 4000
+    x = rng.normal(size=n)
+    score = 1 / (1 + np.exp(-2 * x))
+    config = parse_service_config({"models": {"m": {
+        "task": "binary_classification", "prediction": "score", "label": "y",
+        "segments": ["country"]}}}).models["m"]  # fmt: skip
+    reference = pa.table({"x": x, "score": score, "y": (rng.random(n) < score).astype(int)})
+    insight = ModelInsight(config, reference, ["x"])
+    country = rng.choice(["de", "fr", "us"], n)
+    y = (rng.random(n) < score).astype(int)
+    y[country == "fr"] = 1 - y[country == "fr"]  # the model is wrong for France
+    ids = [str(i) for i in range(n)]
+    meta = pa.table({"id": ids, "prediction": score, "segment.country": country})
+    labels = pa.table({"id": ids, "label": y.astype(str)})
+    scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
+    [sliced] = insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [])
+    top = sliced.details["slices"][0]
+    assert (top["column"], top["value"]) == ("segment.country", "fr")
+    assert sliced.value == top["impact"] > 0.1
+    assert sliced.status is Status.OK
