@@ -42,6 +42,7 @@ from watchkeeper.notify.common import post_json
 from watchkeeper.notify.registry import build_notifiers
 from watchkeeper.rules.defaults import model_rules, raise_drift_severity
 from watchkeeper.rules.engine import evaluate_rules, rule_lookback
+from watchkeeper.rules.impact import lower_low_impact_drift
 from watchkeeper.rules.retraining import Trigger, due_triggers, export_labelled_window
 from watchkeeper.server.outbox import Courier
 from watchkeeper.settings import ServiceConfig, parse_duration
@@ -166,6 +167,10 @@ class AlertService:
                 found = evaluate_rules(model, self.rules[model], samples, now)
                 if self.section.default_rules:
                     found = raise_drift_severity(found, firing)
+                    if any(a.name == "FeatureDrift" for a in found):
+                        back = now - self.evidence_span[model]
+                        drivers = self.store.samples(model, "drift_drivers", back, now)
+                        found = lower_low_impact_drift(found, drivers, firing)
                 span = self.evidence_span[model]
                 context = _Lazy(partial(self.store.samples, model, None, now - span, now))
                 for alert in found:
