@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from watchkeeper import cli_alerts
+from watchkeeper import cli_alerts, cli_estimate
 from watchkeeper.errors import WatchkeeperError
 
 FORMATS = ("html", "json", "md")
@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     as_code.add_commands(what)  # prometheus-rules, alertmanager, grafana: monitoring as code
     _add_alert_commands(commands)
     _add_incident_commands(commands)
+    cli_estimate.add_parser(commands)  # performance estimation without labels
     _add_scenario_commands(commands)
     _add_setup_commands(commands)
     return parser

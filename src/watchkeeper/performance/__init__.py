@@ -1,0 +1,1 @@
+"""Model performance without labels: calibration, CBPE, direct loss estimation, chunking."""
