@@ -252,9 +252,11 @@ def test_product_view(service: str, page: Any, shots: Path) -> None:
     assert took < LOAD_LIMIT_MS, took
     performance = page.locator("#performance svg.plot")
     assert int(performance.get_attribute("data-points")) > DAYS * 24 // 2
-    assert performance.locator("path.line.solid").count() == 1  # realized
+    # realized, and estimated without labels (every window, so one solid line too)
+    assert performance.locator("path.line.solid").count() == 2
     assert performance.locator("path.line.dashed").count() == 1  # provisional, drawn differently
-    assert performance.locator("path.interval").count() >= 1
+    assert performance.locator("path.interval").count() >= 2  # the interval and the band
+    assert "estimated roc_auc" in page.locator("#performance .legend").inner_text()
     assert performance.locator("path.ref").count() == 1  # the reference value
     assert page.locator("#prediction-drift svg circle.breach").count() > 0
     assert page.locator("#performance-versions .legend").inner_text().count("v") >= 2

@@ -112,6 +112,8 @@ class ModelConfig(msgspec.Struct, forbid_unknown_fields=True):
     drift_breakdown: list[str] = []
     ranking: RankingSection = msgspec.field(default_factory=RankingSection)
     root_cause: RootCauseSection = msgspec.field(default_factory=RootCauseSection)
+    # estimated_<metric> per window, without labels (needs a reference file with the label)
+    estimation: bool = True
 
     def window_lengths(self, key: str) -> list[timedelta]:
         return [parse_duration(w, f"{key}.windows.{i}") for i, w in enumerate(self.windows)]

@@ -106,8 +106,68 @@ def test_a_degraded_segment_ranks_first() -> None:
     meta = pa.table({"id": ids, "prediction": score, "segment.country": country})
     labels = pa.table({"id": ids, "label": y.astype(str)})
     scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
-    [sliced] = insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [])
+    found = insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [])
+    [sliced] = [s for s in found if s.name == "performance_slices"]
     top = sliced.details["slices"][0]
     assert (top["column"], top["value"]) == ("segment.country", "fr")
     assert sliced.value == top["impact"] > 0.1
     assert sliced.status is Status.OK
+
+
+def test_estimates_follow_the_realized_metrics(evaluated: list[MetricSample]) -> None:
+    estimated = {s.window_start: s for s in evaluated if s.name == "estimated_roc_auc"}
+    assert len(estimated) == 8
+    errors = {s.window_start: s for s in evaluated if s.name == "estimation_error"
+              and s.labels["metric"] == "roc_auc"}  # fmt: skip
+    inside = 0
+    for start, sample in estimated.items():
+        d = sample.details
+        assert sample.labels["monitor"] == "estimated_performance"
+        assert d["lower"] <= sample.value <= d["upper"]
+        assert "no concept drift" in d["assumption"]
+        if "realized" in d:  # labels arrived with the predictions: every window is final
+            inside += d["lower"] <= d["realized"] <= d["upper"]
+            assert errors[start].value == pytest.approx(sample.value - d["realized"])
+    assert inside >= 7
+
+
+def test_regression_and_multiclass_estimates() -> None:
+    rng = np.random.default_rng(11)
+    n = 6000
+    x = rng.normal(size=n)
+    noise = 0.2 + 0.8 * np.abs(x)  # the further out, the larger the error
+    y = 2 * x + rng.normal(0, noise)
+    reference = pa.table({"x": x, "y_hat": 2 * x, "y": y})
+    config = parse_service_config({"models": {"m": {
+        "task": "regression", "prediction": "y_hat", "label": "y"}}}).models["m"]  # fmt: skip
+    insight = ModelInsight(config, reference, ["x"])
+    scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
+
+    def mae(shift: float) -> MetricSample:
+        current = rng.normal(shift, 1, 3000)
+        meta = pa.table({"id": [str(i) for i in range(3000)], "prediction": 2 * current})
+        found = insight_samples(insight, scope, pa.table({"x": current}), meta, pa.table({}), [])
+        return next(s for s in found if s.name == "estimated_mae")
+
+    calm, wide = mae(0.0), mae(2.0)
+    assert calm.status is Status.OK
+    assert wide.status is Status.BREACH and wide.value > 1.5 * calm.value
+
+    classes = np.array(["a", "b", "c"])
+    logits = rng.normal(size=(n, 3)) * 2
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    truth = np.array([rng.choice(3, p=row) for row in p])
+    reference = pa.table({"f": logits[:, 0], "cls": classes[p.argmax(axis=1)],
+                          "label": classes[truth], "p_a": p[:, 0], "p_b": p[:, 1],
+                          "p_c": p[:, 2]})  # fmt: skip
+    config = parse_service_config({"models": {"m": {
+        "task": "multiclass_classification", "prediction": "cls", "label": "label",
+        "scores": ["p_a", "p_b", "p_c"]}}}).models["m"]  # fmt: skip
+    insight = ModelInsight(config, reference, ["f"])
+    meta = pa.table({"id": [str(i) for i in range(2000)], "prediction": classes[p[:2000].argmax(1)],
+                     "scores": [list(row) for row in p[:2000]]})  # fmt: skip
+    current = pa.table({"f": logits[:2000, 0]})
+    found = insight_samples(insight, scope, current, meta, pa.table({}), [])
+    accuracy = next(s for s in found if s.name == "estimated_accuracy")
+    realized = float((p[:2000].argmax(1) == truth[:2000]).mean())
+    assert accuracy.details["lower"] <= realized <= accuracy.details["upper"]

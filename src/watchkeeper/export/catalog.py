@@ -126,6 +126,26 @@ CATALOG: tuple[MetricSpec, ...] = (
           verdict="label_drift_detected"),
     _spec("kpi", "business_kpi", Unit.NONE, "Business KPI value, in the KPI's unit.", "kpi"),
 )
+# label-free estimates (monitor estimated_performance): name, base, unit, what
+_ESTIMATED = (
+    ("accuracy", "model_estimated_accuracy", Unit.RATIO),
+    ("precision", "model_estimated_precision", Unit.RATIO),
+    ("recall", "model_estimated_recall", Unit.RATIO),
+    ("f1", "model_estimated_f1_score", Unit.NONE),
+    ("roc_auc", "model_estimated_roc_auc", Unit.NONE),
+    ("mae", "model_estimated_mean_absolute_error", Unit.NONE),
+    ("rmse", "model_estimated_root_mean_squared_error", Unit.NONE),
+)
+CATALOG += tuple(
+    _spec(f"estimated_{name}", base, unit,
+          f"{name} estimated without labels (assumes no concept drift).",
+          verdict=f"model_estimated_{name}_out_of_range")
+    for name, base, unit in _ESTIMATED
+)  # fmt: skip
+CATALOG += (
+    _spec("estimation_error", "model_estimation_error", Unit.NONE,
+          "Estimated minus realized metric, once the window's labels are final.", "metric"),
+)  # fmt: skip
 FALLBACK = _spec("*", "monitor_value", Unit.NONE,
                  "A monitor value without a dedicated metric; `metric` names it.", "metric")
 ALL_SPECS = (

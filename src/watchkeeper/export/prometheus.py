@@ -38,6 +38,21 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_model_mean_average_precision` | gauge | `map` | |
 | `watchkeeper_label_drift_statistic` | gauge | `label_drift` | test |
 | `watchkeeper_label_drift_detected` | gauge | `label_drift` status (0 or 1) | test |
+| `watchkeeper_model_estimated_accuracy_ratio` | gauge | `estimated_accuracy` (0..1) | |
+| `watchkeeper_model_estimated_accuracy_out_of_range` | gauge | `estimated_accuracy` breach, 0/1 | |
+| `watchkeeper_model_estimated_precision_ratio` | gauge | `estimated_precision` (0..1) | |
+| `watchkeeper_model_estimated_precision_out_of_range` | gauge | `estimated_precision` 0/1 | |
+| `watchkeeper_model_estimated_recall_ratio` | gauge | `estimated_recall` (0..1) | |
+| `watchkeeper_model_estimated_recall_out_of_range` | gauge | `estimated_recall` breach, 0/1 | |
+| `watchkeeper_model_estimated_f1_score` | gauge | `estimated_f1` | |
+| `watchkeeper_model_estimated_f1_out_of_range` | gauge | `estimated_f1` breach, 0/1 | |
+| `watchkeeper_model_estimated_roc_auc` | gauge | `estimated_roc_auc` | |
+| `watchkeeper_model_estimated_roc_auc_out_of_range` | gauge | `estimated_roc_auc` breach, 0/1 | |
+| `watchkeeper_model_estimated_mean_absolute_error` | gauge | `estimated_mae` (target unit) | |
+| `watchkeeper_model_estimated_mae_out_of_range` | gauge | `estimated_mae` breach, 0/1 | |
+| `watchkeeper_model_estimated_root_mean_squared_error` | gauge | `estimated_rmse` (target unit) | |
+| `watchkeeper_model_estimated_rmse_out_of_range` | gauge | `estimated_rmse` breach, 0/1 | |
+| `watchkeeper_model_estimation_error` | gauge | `estimation_error` (estimate − realized) | metric |
 | `watchkeeper_business_kpi` | gauge | `kpi` (the KPI's unit) | kpi |
 | `watchkeeper_reference_metric` | gauge | the task's metrics on the reference rows | metric |
 | `watchkeeper_monitor_value` | gauge | any other name | metric (= sample name) |

@@ -21,15 +21,28 @@ After the monitors of a window, :func:`insight_samples` adds:
   segments, ranked by impact = (slice metric − overall metric) × slice share, the worse first;
   the value is the top slice's impact.
 
-Both work on bounded, seeded samples (``SAMPLE_ROWS`` current rows for drivers,
-``SLICE_ROWS`` labelled rows for slices), so their cost does not grow with the window. The
-samples are breakdown-free (the window as a whole) and never change a monitor's status; their
-details feed the evidence of alerts and incidents.
+* ``estimated_<metric>`` (monitor ``estimated_performance``) on every window: the task's
+  metrics estimated without labels (:mod:`watchkeeper.performance`; binary: accuracy,
+  precision, recall, F1, ROC AUC from the calibrated score; multiclass the same from the class
+  scores; regression MAE and RMSE from the expected errors), with the band holding the realized
+  value (``lower`` / ``upper``) and the range the estimate keeps while the model performs as on
+  the reference (``reference_lower`` / ``reference_upper``) in details. Status ``breach`` when
+  the estimate leaves that range, ``insufficient_data`` under ``MIN_ESTIMATED`` predictions.
+  Once the window's realized metric is final (``ok``), details carry it and the estimation
+  error (estimate − realized), and ``estimation_error{metric}`` records the error as a series.
+  The estimate assumes no concept drift (P(label | inputs) as on the reference); ``details``
+  says so.
+
+Drivers, slices and estimates work on bounded, seeded samples (``SAMPLE_ROWS`` current rows for
+drivers, ``SLICE_ROWS`` labelled rows for slices, ``ESTIMATE_ROWS`` rows for estimates), so
+their cost does not grow with the window. The samples are breakdown-free (the window as a whole)
+and never change a monitor's status; their details feed the evidence of alerts and incidents.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,11 +50,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.monitors.performance import _binary_labels, _encode, join_labels
 from watchkeeper.monitors.scope import Scope
+from watchkeeper.performance.estimate import Estimator
 from watchkeeper.profiles.convert import to_float
 from watchkeeper.rootcause.describe import drivers_to_dict, slices_to_dict
 from watchkeeper.rootcause.drivers import FeatureDrift, rank_drivers
@@ -62,6 +77,9 @@ SLICE_ROWS = 50_000  # labelled rows the slices are computed on
 MIN_LABELLED = 100
 TOP_SLICES = 5
 SURROGATE_ROWS = 20_000
+ESTIMATE_ROWS = 100_000
+MIN_ESTIMATED = 50
+ESTIMATED = {"monitor": "estimated_performance"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,20 @@ class ModelInsight:
         self.reference = reference
         self._lock = threading.Lock()
         self._learned: _Learned | None = None
+        self._estimator: Estimator | None = None
+        self._estimator_tried = False
+
+    def estimator(self) -> Estimator | None:
+        """The label-free estimator, fitted on first use; None when the reference cannot fit
+        one (no label, no scores for a multiclass model, a ranking model)."""
+        with self._lock:
+            if not self._estimator_tried:
+                self._estimator_tried = True
+                try:
+                    self._estimator = _fit_estimator(self.config, self.reference, self.features)
+                except WatchkeeperError as exc:
+                    log.warning("no performance estimation: %s", exc)
+            return self._estimator
 
     def learned(self) -> _Learned:
         with self._lock:
@@ -154,7 +186,105 @@ def insight_samples(
         sliced = _slices(insight, scope, features, meta, labels, seed)
         if sliced is not None:
             out.append(sliced)
+    if insight.config.estimation:
+        out += _estimated(insight, scope, features, meta, samples, seed)
     return out
+
+
+def _fit_estimator(
+    config: ModelConfig, reference: pa.Table, features: Sequence[str]
+) -> Estimator | None:
+    from watchkeeper.performance.estimate import fit_estimator
+
+    if config.label is None or config.task == "ranking":
+        return None
+    if config.task == "binary_classification":  # the prediction is the positive class's score
+        return fit_estimator(
+            reference, config.task, None, [config.prediction], config.label,
+            threshold=config.performance.threshold,
+        )  # fmt: skip
+    if config.task == "multiclass_classification":
+        if not config.scores:
+            return None
+        return fit_estimator(reference, config.task, config.prediction, config.scores, config.label)
+    return fit_estimator(reference, config.task, config.prediction, [], config.label, features)
+
+
+def _estimated(
+    insight: ModelInsight,
+    scope: Scope,
+    features: pa.Table,
+    meta: pa.Table,
+    samples: Sequence[MetricSample],
+    seed: int,
+) -> list[MetricSample]:
+    estimator = insight.estimator()
+    if estimator is None or "prediction" not in meta.column_names:
+        return []
+    config = insight.config
+    rows = np.arange(meta.num_rows)
+    if rows.size > ESTIMATE_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, ESTIMATE_ROWS, replace=False))
+    table = _estimation_table(config, features, meta, pa.array(rows))
+    if table is None:
+        return []
+    realized = {
+        s.name: s.value
+        for s in samples
+        if s.labels.get("monitor") == "performance" and _overall(s) and s.status is Status.OK
+    }
+    if table.num_rows < MIN_ESTIMATED:
+        return [
+            scope.sample(
+                f"estimated_{m}", ESTIMATED, math.nan, Status.INSUFFICIENT, {"rows": table.num_rows}
+            )
+            for m in estimator.metrics
+        ]
+    chunk = estimator.estimate(table)
+    out = []
+    for metric in estimator.metrics:
+        value = chunk.estimated[metric]
+        details: dict[str, Any] = {
+            "rows": chunk.rows,
+            "lower": chunk.lower[metric],
+            "upper": chunk.upper[metric],
+            "reference_lower": chunk.reference_lower[metric],
+            "reference_upper": chunk.reference_upper[metric],
+            "assumption": estimator.assumption,
+        }
+        if metric in realized and np.isfinite(realized[metric]):
+            details["realized"] = realized[metric]
+            details["error"] = value - realized[metric]
+            out.append(scope.sample("estimation_error", {**ESTIMATED, "metric": metric},
+                                    value - realized[metric], Status.OK))  # fmt: skip
+        status = Status.BREACH if metric in chunk.left else Status.OK
+        if not np.isfinite(value):
+            status = Status.INSUFFICIENT
+        out.append(scope.sample(f"estimated_{metric}", ESTIMATED, value, status, details))
+    return out
+
+
+def _estimation_table(
+    config: ModelConfig, features: pa.Table, meta: pa.Table, rows: pa.Array
+) -> pa.Table | None:
+    """The window's rows as the estimator reads them: the reference's column names."""
+    prediction = meta.column("prediction").take(rows)
+    if config.task == "binary_classification":
+        return pa.table({config.prediction: to_float(prediction).values})
+    if config.task == "multiclass_classification":
+        if "scores" not in meta.column_names:
+            return None
+        lists = meta.column("scores").take(rows).combine_chunks()
+        width = len(config.scores)
+        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+        keep = np.flatnonzero(np.isfinite(lengths) & (lengths == width))
+        flat = pc.list_flatten(lists.take(pa.array(keep)))
+        matrix = flat.to_numpy(zero_copy_only=False).astype(np.float64).reshape(-1, width)
+        columns: dict[str, Any] = {config.prediction: prediction.take(pa.array(keep))}
+        columns.update({name: matrix[:, i] for i, name in enumerate(config.scores)})
+        return pa.table(columns)
+    table = features.take(rows)
+    return table.append_column(config.prediction, pa.chunked_array([to_float(prediction).values]))
 
 
 def _overall(sample: MetricSample) -> bool:

@@ -44,8 +44,8 @@ def lower_low_impact_drift(
     out = []
     for alert in alerts:
         if alert.name == "FeatureDrift" and alert.severity.value == "warning":
-            sample = newest.get((alert.model, alert.labels.get("window", "")))
-            driver = _driver(sample.details, alert.labels.get("feature", "")) if sample else None
+            found = newest.get((alert.model, alert.labels.get("window", "")))
+            driver = _driver(found.details, alert.labels.get("feature", "")) if found else None
             if driver is not None and driver.get("impact") == "low":
                 lowered = replace(
                     alert,

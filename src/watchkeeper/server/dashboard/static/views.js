@@ -299,13 +299,14 @@ function qualityCard(ctx, axis, findings) {
 
 export async function product(ctx) {
   const main = ctx.settings.main_metric[ctx.model.task];
-  const [performance, metrics, predictions, counts] = await Promise.all([
+  const [performance, metrics, predictions, counts, estimates] = await Promise.all([
     fetchSeries(ctx, [main], { match: ["segment="], details: ["reference", "ci_low", "ci_high", "label_coverage"] }),
     fetchSeries(ctx, [], { match: ["monitor=performance", ...OVERALL], details: ["reference"] }),
     fetchSeries(ctx, ["prediction_drift"], { details: ["threshold", "p_value"] }),
     fetchSeries(ctx, ["prediction_count"], { match: ["segment="] }),
+    fetchSeries(ctx, [`estimated_${main}`], { details: ["lower", "upper", "reference_lower", "reference_upper"] }),
   ]);
-  const frame = frameOf(performance, predictions, counts);
+  const frame = frameOf(performance, predictions, counts, estimates);
   if (!frame) return emptyState(ctx.root, ctx);
   const axis = axisFor(frame, []);
   const root = ctx.root;
@@ -340,14 +341,18 @@ export async function product(ctx) {
   const mainOverall = overall(performance).find((one) => one.name === main);
   const interval = (one) => one.points.map((p) => ({ ...p, lo: p.d.ci_low, hi: p.d.ci_high }));
   const coverageTip = (p) => (p.d.label_coverage !== null && p.d.label_coverage !== undefined ? `labels ${fmt.pct(p.d.label_coverage, 0)}` : "");
+  const estimated = estimates[0];
+  const band = (one) => one.points.map((p) => ({ ...p, lo: p.d.lower, hi: p.d.upper }));
+  const rangeTip = (p) => (p.d.reference_lower !== null && p.d.reference_lower !== undefined ? `reference range ${fmt.number(p.d.reference_lower)}–${fmt.number(p.d.reference_upper)}` : "");
   chartCard(root, `Performance: ${main}`, (el) => {
-    el.append(note("Solid: realized on enough labels; dashed with hollow dots: provisional (label coverage below min_label_coverage); shaded: 95% interval; grey dashed: the value on the reference data."));
-    if (!mainOverall) return el.append(note("No performance samples yet: labels have not arrived for this range."));
+    el.append(note("Solid: realized on enough labels; dashed with hollow dots: provisional (label coverage below min_label_coverage); shaded: 95% interval; grey dashed: the value on the reference data. Estimated (no labels needed, assumes no concept drift): its band shaded, red dots where it left the reference range."));
+    if (!mainOverall && !estimated) return el.append(note("No performance samples yet: labels have not arrived for this range."));
     return lineChart(el, {
       axis,
       series: [
-        { label: main, color: PALETTE[0], points: interval(mainOverall), interval: true, detail: coverageTip },
-        refSeries(mainOverall, "reference", "reference"),
+        ...(mainOverall ? [{ label: main, color: PALETTE[0], points: interval(mainOverall), interval: true, detail: coverageTip }] : []),
+        ...(estimated ? [{ label: `estimated ${main}`, color: PALETTE[3], points: band(estimated), interval: true, detail: rangeTip }] : []),
+        ...(mainOverall ? [refSeries(mainOverall, "reference", "reference")] : []),
       ],
     });
   }, { id: "performance" });
