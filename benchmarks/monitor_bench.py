@@ -8,6 +8,8 @@ with a value for 10% of predictions, clicks for 20%) feeding four KPIs. The refe
 (features + prediction) is built once, as the service caches it.
 
 It prints the median of ``--repeats`` runs of ``evaluate_window`` and of each monitor on its own
+(plus what the evaluator adds after it: drift drivers, performance slices and label-free
+estimates, whose one-off fitting on the reference is printed apart)
 (the data monitor profiles the window, so it is the largest part), and both again with drift
 broken down by the three versions and the five countries (``drift_breakdown: [model_version,
 country]``; off by default).
@@ -48,6 +50,7 @@ from bench_common import load_synth  # noqa: E402
 
 from watchkeeper.monitors.business import kpi_samples  # noqa: E402
 from watchkeeper.monitors.data import data_samples  # noqa: E402
+from watchkeeper.monitors.insight import ModelInsight, insight_samples  # noqa: E402
 from watchkeeper.monitors.operations import operations_samples  # noqa: E402
 from watchkeeper.monitors.performance import performance_samples  # noqa: E402
 from watchkeeper.monitors.scope import Scope, group_rows  # noqa: E402
@@ -95,13 +98,18 @@ def _score(features: pa.Table, rng: np.random.Generator) -> np.ndarray:
 
 def build_window(
     rows: int, seed: int, synth: ModuleType
-) -> tuple[DatasetProfile, pa.Table, pa.Table, pa.Table, pa.Table]:
-    """Reference profile and the window's features, meta, labels and outcomes."""
+) -> tuple[DatasetProfile, pa.Table, pa.Table, pa.Table, pa.Table, pa.Table]:
+    """Reference profile and rows (with a label), and the window's features, meta, labels
+    and outcomes."""
     rng = np.random.default_rng(seed)
     reference_frame, current_frame, _ = synth.make_data(rows, seed)
     reference_table, features = _arrow(reference_frame), _arrow(current_frame)
-    reference_table = reference_table.append_column("score", pa.array(_score(reference_table, rng)))
+    reference_score = _score(reference_table, rng)
+    reference_table = reference_table.append_column("score", pa.array(reference_score))
     reference = build_profile(reference_table)
+    # the labelled reference rows the insight (drivers, slices, estimates) learns from
+    truth = np.where(rng.random(rows) < reference_score, 1, 0)
+    labelled_reference = reference_table.append_column("label", pa.array(truth))
     ids = pc.binary_join_element_wise("req-", pa.array(np.arange(rows)).cast(pa.string()), "")
     start_us = int(START.timestamp() * 1e6)
     offsets = np.sort(rng.integers(0, 3_600_000_000, rows))
@@ -130,7 +138,7 @@ def build_window(
         }
     )
     outcomes = _outcomes(ids, rng, rows, start_us + offsets)
-    return reference, features, meta, labels, outcomes
+    return reference, labelled_reference, features, meta, labels, outcomes
 
 
 def _outcomes(ids: pa.Array, rng: np.random.Generator, rows: int, times: np.ndarray) -> pa.Table:
@@ -173,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.synth.exists():
         raise SystemExit(f"shared data generator not found: {args.synth} (use --synth)")
     print(f"building a window of {args.rows:,} events (not timed) ...", file=sys.stderr)
-    reference, features, meta, labels, outcomes = build_window(
+    reference, reference_rows, features, meta, labels, outcomes = build_window(
         args.rows, args.seed, load_synth(args.synth)
     )
     config, split = model_config(), model_config(drift_breakdown=["model_version", "country"])
@@ -216,6 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         and s.status.value == "breach"
         and not {"model_version", "segment"} & set(s.labels)
     )
+    names = features.column_names
+    categorical = [c for c in names if c.startswith("cat")]
+    insight = ModelInsight(config, reference_rows, names, categorical)
+    began = time.perf_counter()
+    insight_samples(insight, scope, features, meta, labels, result.samples)
+    learned = time.perf_counter() - began  # fits the surrogate and the estimator once
+    parts["insight: drivers + slices + estimates"] = lambda: insight_samples(
+        insight, scope, features, meta, labels, result.samples
+    )
     timings = {name: timed(run, args.repeats) for name, run in parts.items()}
     print(
         f"\n{args.rows:,} events, {labels.num_rows:,} labels, {outcomes.num_rows:,} outcomes, "
@@ -232,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{split_total:.3f} s with drift by version and country)"
     )
     print(f"samples: {len(result.samples)}; drifted features: {', '.join(drifted) or 'none'}")
+    print(f"insight: first call (surrogate + estimator fitted on the reference) {learned:.3f} s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {

@@ -72,7 +72,7 @@ from watchkeeper.settings import ModelConfig
 log = logging.getLogger(__name__)
 
 REFERENCE_ROWS = 50_000  # reference rows kept for fitting
-SAMPLE_ROWS = 5_000  # current rows the drivers' explained shares are computed on
+SAMPLE_ROWS = 2_000  # current rows the drivers' explained shares are computed on
 SLICE_ROWS = 50_000  # labelled rows the slices are computed on
 MIN_LABELLED = 100
 TOP_SLICES = 5
@@ -342,6 +342,9 @@ def _slices(
 ) -> MetricSample | None:
     if labels.num_rows < MIN_LABELLED or meta.num_rows == 0:
         return None
+    if labels.num_rows > SLICE_ROWS:  # a sample of the labels: the join costs its size
+        chosen = np.random.default_rng(seed).choice(labels.num_rows, SLICE_ROWS, replace=False)
+        labels = labels.take(pa.array(np.sort(chosen)))
     join = join_labels(meta, labels)
     loss, metric, higher_is_better = _row_loss(insight.config, meta, labels, join)
     if loss is None:
@@ -349,8 +352,6 @@ def _slices(
     usable = np.flatnonzero(np.isfinite(loss))
     if usable.size < MIN_LABELLED:
         return None
-    if usable.size > SLICE_ROWS:
-        usable = np.sort(np.random.default_rng(seed).choice(usable, SLICE_ROWS, replace=False))
     rows = pa.array(join.rows[usable])
     columns = [f for f in insight.features if f in features.column_names]
     table = features.select(columns).take(rows)

@@ -7,7 +7,8 @@ caller supplies one, e.g. an effect size over its own threshold. A feature's
 **weighted drift** is ``magnitude × importance`` and orders the result, largest first.
 
 **Explained share.** Given the surrogate (``watchkeeper.rootcause.surrogate``) and samples of
-the reference and the current data, each feature *j* is shifted alone: in the reference sample
+the reference and the current data, each drifted feature *j* (every feature when none
+drifted) is shifted alone: in the reference sample
 its values are replaced by the current sample's values at the same rank (a quantile mapping,
 ties broken by a seeded random order, so the rows keep their other features and an unchanged
 column stays nearly as it was). ``Δj`` is the surrogate's mean prediction on that sample minus
@@ -148,10 +149,12 @@ def rank_drivers(
     shift: float | None = None
     shares = _proportional(weighted)
     if surrogate is not None and reference is not None and current is not None:
+        # only drifted features are moved (an undrifted one explains nothing by definition)
+        moving = [d.name for d in drifts if d.drift_detected] or names
         changes, shift = explained_changes(
-            surrogate, reference, current, names, sample_rows=sample_rows, seed=seed
+            surrogate, reference, current, moving, sample_rows=sample_rows, seed=seed
         )
-        moved = np.abs(np.array([changes[n] for n in names]))
+        moved = np.abs(np.array([changes.get(n, 0.0) for n in names]))
         if moved.sum() > 0:
             shares = moved / moved.sum()
     order = sorted(range(len(drifts)), key=lambda i: (-weighted[i], -importances.of(names[i])))
