@@ -54,6 +54,11 @@ class DriftSection(msgspec.Struct, forbid_unknown_fields=True):
     columns: dict[str, DriftTestSpec] = {}
     test_datetime: bool = False
     exact: bool = False
+    # drift that no single column shows (a changed correlation), on the numeric, categorical
+    # and boolean columns taken together: "pca" (cheap) and/or "domain_classifier" (~1 s)
+    multivariate: list[Literal["pca", "domain_classifier"]] = msgspec.field(
+        default_factory=lambda: ["pca"]
+    )
 
 
 class ReportConfig(msgspec.Struct, forbid_unknown_fields=True):

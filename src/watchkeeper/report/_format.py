@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from watchkeeper.drift.multivariate import MultivariateResult
 from watchkeeper.drift.selection import DriftSettings
 
 DASH = "–"
@@ -118,3 +119,31 @@ def decision_rule(settings: DriftSettings) -> str:
         f"method {settings.method}, alpha {settings.alpha:g}, {correction}; dataset drift when "
         f"≥ {settings.dataset_drift_share:.0%} of tested columns drift"
     )
+
+
+def multivariate_line(result: MultivariateResult) -> str:
+    """One multivariate test's verdict in one line.
+
+    >>> from watchkeeper.drift.multivariate.pca_reconstruction import PcaResult
+    >>> detail = PcaResult(1.4, 0.9, 1.1, True, 3, 0.7, 500, 400, 400, "")
+    >>> print(multivariate_line(MultivariateResult("pca", 1.4, 0.9, 1.1, True, 1000, 400, "",
+    ...                                            detail)))
+    Multivariate drift (PCA reconstruction error): 1.4, outside 0.9–1.1 — drift
+    """
+    name = _JOINT_NAMES.get(result.method, result.method)
+    verdict = "drift" if result.drift_detected else "no drift"
+    if result.note and not math.isfinite(result.statistic):
+        return f"Multivariate drift ({name}): not tested — {result.note}"
+    if result.lower is None:
+        return (
+            f"Multivariate drift ({name}): {result.statistic:.3g}, threshold "
+            f"{result.upper:.3g} — {verdict}"
+        )
+    place = "outside" if result.drift_detected else "within"
+    return (
+        f"Multivariate drift ({name}): {result.statistic:.3g}, {place} "
+        f"{result.lower:.3g}–{result.upper:.3g} — {verdict}"
+    )
+
+
+_JOINT_NAMES = {"pca": "PCA reconstruction error", "domain_classifier": "domain classifier AUC"}

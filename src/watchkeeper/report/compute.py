@@ -14,15 +14,16 @@ import pyarrow as pa
 
 from watchkeeper.config import ReportConfig, load_config
 from watchkeeper.data import read_table
+from watchkeeper.drift.multivariate import MultivariateResult, multivariate_drift
 from watchkeeper.drift.selection import evaluate_drift
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.profiles.dataset import DatasetProfile, build_profile
 from watchkeeper.profiles.numeric import EXACT_CAP
 from watchkeeper.profiles.serialize import is_profile_path, load_profile
 from watchkeeper.quality.duplicate_rows import count_duplicate_rows
 from watchkeeper.quality.run import run_checks
 from watchkeeper.report.model import Report
-from watchkeeper.schema import infer_schema
+from watchkeeper.schema import ColumnType, infer_schema
 
 Progress = Callable[[str], None]
 
@@ -84,8 +85,11 @@ def compute_report(
     if not isinstance(config, ReportConfig):
         config = load_config(config)
     keep = 2**62 if config.drift.exact else EXACT_CAP
+    rows = None
+    if not isinstance(reference, DatasetProfile) and not is_profile_path(reference):
+        rows = read_table(reference, "reference")
     ref_profile, ref_duplicates = reference_profile(
-        reference, config, keep_values=keep, progress=progress
+        reference if rows is None else rows, config, keep_values=keep, progress=progress
     )
     table = read_table(current, "current")
     common = [c for c in ref_profile.schema.names if c in table.column_names]
@@ -100,10 +104,15 @@ def compute_report(
             raise InputError(
                 f"config drift.columns names {name!r}, which the reference does not have"
             )
-    cur_profile, current_duplicates = _with_duplicates(
-        table,
-        lambda: build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress),
-    )
+    with ThreadPoolExecutor(max_workers=1) as background:  # beside the current's profile
+        joint = background.submit(_multivariate, ref_profile, rows, table, config)
+        cur_profile, current_duplicates = _with_duplicates(
+            table,
+            lambda: build_profile(
+                table, reference=ref_profile, keep_values=keep, on_column=progress
+            ),
+        )
+        multivariate, note = joint.result()
     drift = evaluate_drift(ref_profile, cur_profile, config.drift_settings())
     quality = run_checks(
         ref_profile,
@@ -112,5 +121,35 @@ def compute_report(
         reference_duplicates=ref_duplicates,
     )
     return Report(
-        ref_profile, cur_profile, drift, quality, _describe(reference), _describe(current)
-    )
+        ref_profile, cur_profile, drift, quality, _describe(reference), _describe(current),
+        multivariate, note,
+    )  # fmt: skip
+
+
+_JOINT_TYPES = (ColumnType.NUMERIC, ColumnType.CATEGORICAL, ColumnType.BOOLEAN)
+
+
+def _multivariate(
+    reference: DatasetProfile, rows: pa.Table | None, current: pa.Table, config: ReportConfig
+) -> tuple[tuple[MultivariateResult, ...], str]:
+    """The configured multivariate tests, or why none ran (never an exception: a statistic
+    does not crash a report)."""
+    methods = config.drift.multivariate
+    if not methods:
+        return (), ""
+    if rows is None:
+        return (), "the reference is a saved profile: multivariate tests need its rows"
+    features = [
+        c.name
+        for c in reference.schema
+        if c.type in _JOINT_TYPES and c.name in current.column_names
+    ]
+    if len(features) < 2:
+        return (), "fewer than two numeric or categorical columns to test together"
+    found = []
+    for method in methods:
+        try:
+            found.append(multivariate_drift(rows, current, features, method))
+        except WatchkeeperError as exc:
+            return tuple(found), f"{method}: {exc}"
+    return tuple(found), ""

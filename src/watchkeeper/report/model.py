@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.drift.multivariate import MultivariateResult
 from watchkeeper.drift.selection import ColumnDrift, DriftSummary
 from watchkeeper.profiles.dataset import DatasetProfile
 from watchkeeper.quality.base import Severity
@@ -22,6 +23,12 @@ class Report:
     quality: QualityReport
     reference_source: str = "reference"
     current_source: str = "current"
+    multivariate: tuple[MultivariateResult, ...] = ()
+    multivariate_note: str = ""  # why a configured method did not run
+
+    @property
+    def multivariate_drift(self) -> bool:
+        return any(m.drift_detected for m in self.multivariate)
 
     @property
     def schema(self) -> Schema:
@@ -46,11 +53,12 @@ class Report:
         return sorted(self.drift.columns, key=key)
 
     def failed(self, fail_on: str | None) -> bool:
-        """Whether the ``--fail-on`` condition holds: ``drift`` (any drifted column),
+        """Whether the ``--fail-on`` condition holds: ``drift`` (any drifted column, or
+        multivariate drift),
         ``quality`` (any high or critical finding) or ``any``."""
         if fail_on is None:
             return False
-        drift = bool(self.drifted_columns)
+        drift = bool(self.drifted_columns) or self.multivariate_drift
         quality = any(f.severity.rank <= Severity.HIGH.rank for f in self.quality.findings)
         return {"drift": drift, "quality": quality, "any": drift or quality}[fail_on]
 
@@ -70,6 +78,11 @@ class Report:
             "drifted_columns": self.drifted_columns,
             "drift_share": self.drift.drifted_share,
             "columns": columns,
+            "multivariate": {
+                "drift_detected": self.multivariate_drift,
+                "methods": [m.to_dict() for m in self.multivariate],
+                "note": self.multivariate_note,
+            },
             "data_quality": quality,
             "schema": {
                 "columns": self.schema.to_dict(),

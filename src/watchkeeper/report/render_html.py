@@ -14,7 +14,15 @@ from typing import Any
 from watchkeeper.drift.selection import ColumnDrift
 from watchkeeper.quality.base import Finding, Severity
 from watchkeeper.report._charts import column_chart, column_summary
-from watchkeeper.report._format import clip, decision_rule, num, p_value, percent, rows
+from watchkeeper.report._format import (
+    clip,
+    decision_rule,
+    multivariate_line,
+    num,
+    p_value,
+    percent,
+    rows,
+)
 from watchkeeper.report.model import Report
 
 DEFAULT_TITLE = "watchkeeper report"
@@ -137,6 +145,16 @@ def _header(report: Report, title: str, generated_at: str | None) -> str:
     )
 
 
+def _joint(report: Report) -> str:
+    """The multivariate tests' verdicts (drift no single column shows)."""
+    lines = [multivariate_line(m) for m in report.multivariate]
+    if report.multivariate_note:
+        lines.append(f"Multivariate: {report.multivariate_note}")
+    return "".join(
+        f'<p class="rule" id="multivariate-{i}">{_e(line)}</p>' for i, line in enumerate(lines)
+    )
+
+
 def _summary(report: Report) -> str:
     drift = report.drift
     tested = len(drift.tested)
@@ -157,7 +175,8 @@ def _summary(report: Report) -> str:
         f"<div><b>{rows(report.reference.rows)}</b> reference rows</div>"
         f"<div><b>{rows(report.current.rows)}</b> current rows</div>"
         f'<div class="chips">data quality: {chips or "no findings"}</div></div>'
-        f'<p class="rule">Decision rule: {_e(decision_rule(drift.settings))}</p></section>'
+        f'<p class="rule">Decision rule: {_e(decision_rule(drift.settings))}</p>'
+        f"{_joint(report)}</section>"
     )
 
 

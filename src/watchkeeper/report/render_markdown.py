@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 
 from watchkeeper.drift.selection import ColumnDrift
 from watchkeeper.quality.base import Finding, Severity
-from watchkeeper.report._format import clip, decision_rule, num, p_value, percent, rows
+from watchkeeper.report._format import (
+    clip,
+    decision_rule,
+    multivariate_line,
+    num,
+    p_value,
+    percent,
+    rows,
+)
 from watchkeeper.report.model import Report
 
 MAIN_ROWS = 25  # drift-table rows shown before the rest fold into a <details> block
@@ -76,7 +84,11 @@ def _summary(report: Report) -> list[str]:
         f"current **{rows(report.current.rows)}** rows ({code(report.current_source)})",
         "",
         f"Data quality: {quality}. Decision rule: {text(decision_rule(drift.settings))}.",
-    ]
+        *([""] + [text(multivariate_line(m)) for m in report.multivariate]
+          if report.multivariate else []),
+        *(["", text(f"Multivariate: {report.multivariate_note}")]
+          if report.multivariate_note else []),
+    ]  # fmt: skip
 
 
 def _findings(findings: Sequence[Finding]) -> list[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.report._format import multivariate_line
 from watchkeeper.report.model import Report
 
 _STYLE = {"critical": "bold red", "high": "red", "warning": "yellow", "info": "dim"}
@@ -33,6 +35,11 @@ def print_summary(
         f"(threshold {drift.settings.dataset_drift_share:.0%}); "
         f"reference {report.reference.rows:,} rows, current {report.current.rows:,} rows"
     )
+    for joint in report.multivariate:
+        style = "bold red" if joint.drift_detected else "green"
+        console.print(f"[{style}]{escape(multivariate_line(joint))}[/]")
+    if report.multivariate_note:
+        console.print(f"[dim]multivariate: {escape(report.multivariate_note)}[/]")
     table = Table(show_lines=False, header_style="bold")
     for name in ("column", "type", "test", "statistic", "threshold", "p-value", "drift"):
         table.add_column(name, overflow="fold")
