@@ -15,6 +15,8 @@ import pyarrow as pa
 from watchkeeper.config import ReportConfig, load_config
 from watchkeeper.data import read_table
 from watchkeeper.drift.multivariate import MultivariateResult, multivariate_drift
+from watchkeeper.drift.multivariate.encode import sample_rows
+from watchkeeper.drift.multivariate.pca_reconstruction import FIT_ROWS
 from watchkeeper.drift.selection import evaluate_drift
 from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.profiles.dataset import DatasetProfile, build_profile
@@ -91,6 +93,8 @@ def compute_report(
     ref_profile, ref_duplicates = reference_profile(
         reference if rows is None else rows, config, keep_values=keep, progress=progress
     )
+    if rows is not None:  # keep only what the multivariate tests read, not the whole reference
+        rows = sample_rows(rows, FIT_ROWS, 0) if config.drift.multivariate else None
     table = read_table(current, "current")
     common = [c for c in ref_profile.schema.names if c in table.column_names]
     if not common:
@@ -104,15 +108,12 @@ def compute_report(
             raise InputError(
                 f"config drift.columns names {name!r}, which the reference does not have"
             )
-    with ThreadPoolExecutor(max_workers=1) as background:  # beside the current's profile
-        joint = background.submit(_multivariate, ref_profile, rows, table, config)
-        cur_profile, current_duplicates = _with_duplicates(
-            table,
-            lambda: build_profile(
-                table, reference=ref_profile, keep_values=keep, on_column=progress
-            ),
-        )
-        multivariate, note = joint.result()
+    cur_profile, current_duplicates = _with_duplicates(
+        table,
+        lambda: build_profile(table, reference=ref_profile, keep_values=keep, on_column=progress),
+    )
+    # after profiling, not beside it: the two peaks of memory would add up
+    multivariate, note = _multivariate(ref_profile, rows, table, config)
     drift = evaluate_drift(ref_profile, cur_profile, config.drift_settings())
     quality = run_checks(
         ref_profile,

@@ -64,7 +64,7 @@ CHUNKS = 50  # random chunks of the calibration half whose mean errors give the 
 SIGMAS = 3.0
 MIN_CHANGE = 0.05  # the band is at least centre · (1 ± MIN_CHANGE)
 MIN_ROWS = 50  # a smaller current window is not tested
-SCORE_ROWS = 200_000  # a larger window is scored on a seeded sample of this many rows
+SCORE_ROWS = 100_000  # a larger window is scored on a seeded sample of this many rows
 BLOCK_ROWS = 1 << 17  # rows encoded at a time when scoring a window
 
 
