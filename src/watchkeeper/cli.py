@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from watchkeeper import cli_alerts, cli_estimate
+from watchkeeper import cli_alerts, cli_estimate, cli_labels
 from watchkeeper.errors import WatchkeeperError
 
 FORMATS = ("html", "json", "md")
@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_alert_commands(commands)
     _add_incident_commands(commands)
     cli_estimate.add_parser(commands)  # performance estimation without labels
+    cli_labels.add_parser(commands)
     _add_scenario_commands(commands)
     _add_setup_commands(commands)
     return parser

@@ -63,6 +63,9 @@ def incident_of(*alerts: Alert) -> Incident:
         ({"metric": "label_drift"}, "performance"),  # the ground truth moved: concept drift
         ({"metric": "label_coverage"}, "label"),
         ({"metric": "label_delay_seconds"}, "label"),
+        ({"metric": "label_invalid_ratio"}, "ground_truth"),
+        ({"metric": "label_agreement_rate"}, "ground_truth"),
+        ({"alertname": "LabelDisagreement"}, "ground_truth"),
         ({"metric": "latency_seconds"}, "latency"),
         ({"metric": "error_rate"}, "error_rate"),
         ({"metric": "prediction_count"}, "throughput"),

@@ -72,6 +72,11 @@ SCOPES = ({}, {"model_version": "v1"}, {"model_version": "v2"},
           {"segment": "region", "segment_value": "EU"},
           {"segment": "region", "segment_value": "US"})  # fmt: skip
 DEADLINE_SECONDS = 30
+ESTIMATED = {
+    "binary_classification": ("accuracy", "precision", "recall", "f1", "roc_auc"),
+    "multiclass_classification": ("accuracy", "precision", "recall", "f1"),
+    "regression": ("mae", "rmse"),
+}
 
 
 def synthetic_samples(config: ServiceConfig) -> list[MetricSample]:
@@ -112,6 +117,9 @@ def _window_samples(model: str, task: str, window: str) -> list[MetricSample]:
         for q in ("0.5", "0.95", "0.99"):
             add("latency_seconds", 0.02 * float(q), scope, quantile=q)
         add("label_coverage", 0.8, scope)
+        if task != "ranking" and not scope:  # estimated without labels, window-wide
+            for name in ESTIMATED[task]:
+                add(f"estimated_{name}", 0.7, scope)
         for q in ("0.5", "0.9", "0.99"):
             add("label_delay_seconds", 3600 * float(q), scope, quantile=q)
         for name in TASK_METRICS[task]:
@@ -123,6 +131,9 @@ def _window_samples(model: str, task: str, window: str) -> list[MetricSample]:
         add("missing_share", 0.02, {}, feature=feature)
         add("unseen_category_share", 0.01, {}, feature=feature)
     add("label_drift", 0.03, {}, test="chi_square")
+    for name, value in (("label_invalid_count", 3.0), ("label_invalid_ratio", 0.01),
+                        ("label_duplicate_count", 12.0), ("label_agreement_rate", 0.9)):
+        add(name, value, {})
     return out
 
 

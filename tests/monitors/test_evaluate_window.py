@@ -118,7 +118,8 @@ def test_every_sample_is_labelled_and_distinct() -> None:
     keys = [s.series_key for s in samples]
     assert len(keys) == len(set(keys))
     monitors = {s.labels["monitor"] for s in samples}
-    assert monitors == {"drift", "quality", "operations", "performance", "business"}
+    assert monitors == {"drift", "quality", "operations", "performance", "ground_truth",
+                        "business"}
     # breakdowns by version for operations, performance and business; never for data
     by_version = {s.labels["monitor"] for s in samples if "model_version" in s.labels}
     assert by_version == {"operations", "performance", "business"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from watchkeeper.alerting.model import Alert, AlertStatus
+from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.rules.defaults import default_rules, model_rules, raise_drift_severity
+from watchkeeper.rules.engine import evaluate_rules
 from watchkeeper.settings import parse_service_config
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
@@ -82,3 +84,42 @@ def test_drift_escalates_to_high_while_performance_drops_on_the_same_model():
     assert [a.severity.value for a in raised[:2]] == ["high", "warning"]
     assert "PerformanceDrop fires" in raised[0].reason
     assert raise_drift_severity([drift]) == [drift]
+
+
+def ground_truth_series(name, values, statuses=None):
+    hour = timedelta(hours=1)
+    return [
+        MetricSample("m", name, {"monitor": "ground_truth", "window": "1h"}, T + i * hour,
+                     T + (i + 1) * hour, v, Status(statuses[i] if statuses else "ok"))
+        for i, v in enumerate(values)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "metric", "values", "statuses", "fires"),
+    [
+        ("LabelsInvalid", "label_invalid_ratio", [0.0, 0.05], None, True),
+        ("LabelsInvalid", "label_invalid_ratio", [0.0, 0.01], None, False),  # not above 1 %
+        ("LabelDisagreement", "label_agreement_rate", [0.95, 0.6], None, True),
+        ("LabelDisagreement", "label_agreement_rate", [0.95, 0.8], None, False),
+        # too few ids labelled twice to judge agreement: provisional, not judged
+        ("LabelDisagreement", "label_agreement_rate", [0.95, 0.0], ["ok", "provisional"], False),
+    ],
+)
+def test_ground_truth_rules_fire_on_bad_labels(name, metric, values, statuses, fires):
+    _, spec = model("binary_classification", label="y")
+    [found] = [r for r in default_rules("m", spec) if r.name == name]
+    assert found.metric == metric and found.severity == "warning"
+    samples = ground_truth_series(metric, values, statuses)
+    alerts = evaluate_rules("m", [found], samples, samples[-1].window_end)
+    firing = [a for a in alerts if a.status is AlertStatus.FIRING]
+    assert bool(firing) is fires
+    if fires:
+        assert firing[0].labels["metric"] == metric
+        assert firing[0].annotations["runbook_url"] == f"playbook:{name}"
+
+
+def test_ground_truth_rules_only_for_models_with_labels():
+    _, without = model("regression")
+    names = {r.name for r in default_rules("m", without)}
+    assert not {"LabelsInvalid", "LabelDisagreement"} & names

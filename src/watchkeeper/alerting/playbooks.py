@@ -2,7 +2,8 @@
 
 Each alert type has a template (``playbooks/<kind>.md`` in this package): ``data_quality``,
 ``feature_drift``, ``prediction_drift``, ``performance``, ``label`` (coverage and delay),
-``latency``, ``error_rate``, ``throughput``, ``business_kpi`` and ``default``. An alert's kind
+``ground_truth`` (invalid labels, annotator disagreement), ``latency``, ``error_rate``,
+``throughput``, ``business_kpi`` and ``default``. An alert's kind
 comes from, in order: its ``playbook`` label (any template name, so a rule can name a
 playbook of its own), its ``metric`` label, keywords in its ``alertname``, its ``monitor``
 label, else ``default``. An incident's playbook has one section per kind among its alerts,
@@ -62,6 +63,7 @@ KINDS = (
     "error_rate",
     "latency",
     "label",
+    "ground_truth",
     "feature_drift",
     "prediction_drift",
     "performance",
@@ -78,6 +80,10 @@ METRIC_KINDS = {
     "label_drift": "performance",  # the ground truth changed: concept drift
     "label_coverage": "label",
     "label_delay_seconds": "label",
+    "label_invalid_count": "ground_truth",
+    "label_invalid_ratio": "ground_truth",
+    "label_duplicate_count": "ground_truth",
+    "label_agreement_rate": "ground_truth",
     "latency_seconds": "latency",
     "error_rate": "error_rate",
     "prediction_count": "throughput",
@@ -86,9 +92,13 @@ METRIC_KINDS = {
 }
 PERFORMANCE = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "calibration_error")
 METRIC_KINDS.update(dict.fromkeys((*PERFORMANCE, "mae", "rmse", "mape", "r2"), "performance"))
+METRIC_KINDS.update(
+    {f"estimated_{m}": "performance" for m in (*PERFORMANCE, "mae", "rmse", "mape", "r2")}
+)
 # alertname keywords (lower case, letters and digits only), first match wins
 NAME_KINDS = (
     (("labeldrift", "conceptdrift"), "performance"),
+    (("labelsinvalid", "invalidlabel", "disagree", "agreement", "annotator"), "ground_truth"),
     (("label", "groundtruth", "coverage"), "label"),
     (("quality", "missing", "schema", "unseen", "null"), "data_quality"),
     (("latency", "slow"), "latency"),
@@ -106,6 +116,7 @@ MONITOR_KINDS = {
     "quality": "data_quality",
     "drift": "feature_drift",
     "performance": "performance",
+    "ground_truth": "ground_truth",
     "business": "business_kpi",
 }
 _NAME = re.compile(r"^[a-z0-9_-]+$")

@@ -126,6 +126,16 @@ CATALOG: tuple[MetricSpec, ...] = (
           verdict="label_drift_detected"),
     _spec("kpi", "business_kpi", Unit.NONE, "Business KPI value, in the KPI's unit.", "kpi"),
 )
+CATALOG += (
+    _spec("label_invalid_count", "labels_invalid", Unit.COUNT,
+          "Labels in the window outside the label set."),
+    _spec("label_invalid_ratio", "label_invalid", Unit.RATIO,
+          "Share of the window's labels outside the label set."),
+    _spec("label_duplicate_count", "label_duplicate_ids", Unit.COUNT,
+          "Ids of the window labelled more than once."),
+    _spec("label_agreement_rate", "label_agreement", Unit.RATIO,
+          "Share of the ids labelled more than once whose labels all agree."),
+)  # fmt: skip
 # label-free estimates (monitor estimated_performance): name, base, unit, what
 _ESTIMATED = (
     ("accuracy", "model_estimated_accuracy", Unit.RATIO),

@@ -36,6 +36,10 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_model_recall_at_k_ratio` | gauge | `recall_at_k` (0..1) | k |
 | `watchkeeper_model_mean_reciprocal_rank` | gauge | `mrr` | |
 | `watchkeeper_model_mean_average_precision` | gauge | `map` | |
+| `watchkeeper_labels_invalid` | gauge | `label_invalid_count` (count) | |
+| `watchkeeper_label_invalid_ratio` | gauge | `label_invalid_ratio` (0..1) | |
+| `watchkeeper_label_duplicate_ids` | gauge | `label_duplicate_count` (count) | |
+| `watchkeeper_label_agreement_ratio` | gauge | `label_agreement_rate` (0..1) | |
 | `watchkeeper_label_drift_statistic` | gauge | `label_drift` | test |
 | `watchkeeper_label_drift_detected` | gauge | `label_drift` status (0 or 1) | test |
 | `watchkeeper_model_estimated_accuracy_ratio` | gauge | `estimated_accuracy` (0..1) | |

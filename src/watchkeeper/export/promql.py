@@ -44,6 +44,16 @@ MONITOR_OF = {
     "error_rate": "operations",
     "latency_seconds": "operations",
     "kpi": "business",
+    "label_invalid_count": "ground_truth",
+    "label_invalid_ratio": "ground_truth",
+    "label_duplicate_count": "ground_truth",
+    "label_agreement_rate": "ground_truth",
+    "drift_drivers": "drift",
+    "estimation_error": "estimated_performance",
+    **{
+        f"estimated_{m}": "estimated_performance"
+        for m in ("accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse")
+    },
 }
 # metrics whose samples are ``provisional`` while a window has too few labels
 PROVISIONAL_METRICS = frozenset(

@@ -30,6 +30,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.monitors.base import MetricSample
 from watchkeeper.monitors.business import kpi_samples
 from watchkeeper.monitors.data import data_samples
+from watchkeeper.monitors.ground_truth import ground_truth_samples
 from watchkeeper.monitors.label_drift import label_samples
 from watchkeeper.monitors.latency import LatencyHistogram
 from watchkeeper.monitors.operations import operations_samples
@@ -98,6 +99,7 @@ def evaluate_window(
             *operations.samples,
             *performance.result(),
             *label,
+            *ground_truth_samples(scope, config, reference, labels),
             *business.result(),
         )
     return WindowResult(samples, profile, operations.latency)

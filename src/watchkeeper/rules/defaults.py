@@ -14,6 +14,9 @@ alert                         severity   condition
 ``PerformanceDrop``           high       the task's main metric 10 % worse than on the reference
                                          (its own validation rows), 2 of 3 windows, only on
                                          windows with enough labels
+``EstimatedPerformanceDrop``  warning    the main metric *estimated without labels* leaves
+                                         the range it keeps on the reference, 2 windows in a
+                                         row (models whose reference has the label)
 ``LatencySpike``              critical   p99 latency: robust z-score ≥ 10 (a spike, not noise)
 ``ErrorRateSpike``            critical   error rate: robust z-score ≥ detector default, up
 ``NoTraffic``                 critical   predictions 95 % below their 1-day mean
@@ -24,6 +27,9 @@ alert                         severity   condition
 ``LabelsDelayed``             warning    p90 label delay twice its 7-day mean, 2 windows in a row
 ``LabelDrift``                warning    the arrived labels' distribution drifts from the
                                          reference's (ground truth changed)
+``LabelsInvalid``             warning    over 1 % of a window's labels outside the label set
+``LabelDisagreement``         warning    annotators agree on under 80 % of the ids labelled
+                                         more than once (judged from 10 such ids on)
 ============================  =========  =====================================================
 
 A configured rule with the same name replaces the default one.
@@ -166,6 +172,21 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
                 "to see whether one version or segment carries the drop.",
             )
         )
+    if config.label and config.task != "ranking":  # estimates need a labelled reference
+        rules.append(
+            rule(
+                "EstimatedPerformanceDrop",
+                f"estimated_{metric}",
+                "warning",
+                f"Estimated {metric} of {{model}} is {{value:.3g}}, outside its reference range "
+                "(no labels needed)",
+                status="breach",
+                for_=2,
+                match=OVERALL,
+                description="Estimated from the calibrated scores (regression: expected errors), "
+                "assuming no concept drift; labels, when they arrive, confirm it.",
+            )
+        )
     if config.label:
         rules.append(
             rule(
@@ -203,6 +224,30 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
                 match=OVERALL,
                 description="The ground truth itself changed: base rates moved, or the "
                 "labelling changed; check the label source before retraining on it.",
+            )
+        )
+        rules.append(
+            rule(
+                "LabelsInvalid",
+                "label_invalid_ratio",
+                "warning",
+                "{value:.1%} of the labels of {model} are outside the label set",
+                above=0.01,
+                match=OVERALL,
+                description="Labels the model cannot have produced (unknown classes, "
+                "non-numbers): performance and label drift are computed on bad ground truth.",
+            )
+        )
+        rules.append(
+            rule(
+                "LabelDisagreement",
+                "label_agreement_rate",
+                "warning",
+                "Annotators of {model} agree on only {value:.0%} of the ids labelled twice",
+                below=0.8,
+                match=OVERALL,
+                description="Ids with several labels disagree: the labelling guideline is "
+                "ambiguous or an annotator or label source is off.",
             )
         )
     return rules

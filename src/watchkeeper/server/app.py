@@ -4,6 +4,8 @@ Intake answers ``202 {"accepted": n}`` once the batch is durable; ``400 {"error"
 names every bad record and field; ``401`` when tokens are configured and the bearer token is
 missing or wrong (writes only); ``404`` for an unknown model; ``413`` for bodies over
 ``max_body_bytes`` (also once gzip is undone); ``503`` while the intake cannot take events.
+The labelling queue's routes are in :mod:`.label_routes` (``references``: the models' feature
+references, for its ``drifted`` strategy; default: read from the config on first use).
 Store reads and evaluation run in worker threads so the event loop never waits on them.
 """
 
@@ -26,6 +28,7 @@ from watchkeeper.ingest.records import ValidationFailed
 from watchkeeper.server.alert_routes import alert_routes
 from watchkeeper.server.auth import BearerAuth
 from watchkeeper.server.dashboard_routes import dashboard_routes
+from watchkeeper.server.label_routes import References, label_routes
 from watchkeeper.server.openapi import openapi_document
 from watchkeeper.server.responses import ENCODER, error, json_response, parse_time
 from watchkeeper.settings import ServiceConfig
@@ -61,6 +64,7 @@ def create_app(
     evaluate: Callable[[datetime], dict[str, Any]] | None = None,
     metrics_text: Callable[[], bytes] | None = None,
     alerts: AlertService | None = None,
+    references: References | None = None,
     clock: Clock,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
@@ -169,6 +173,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     routes += alert_routes(alerts, guarded)
+    routes += label_routes(config, store, guarded, clock, references)
     summaries = [_model_summary(name, config) for name in config.models]
     dashboard = dashboard_routes(config, store, auth_required=auth.enabled, models=summaries)
     return Starlette(routes=[*routes, *dashboard], exception_handlers={Exception: _internal_error})

@@ -326,6 +326,7 @@ def openapi_document(max_body_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
         {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}},
     )
     paths.update(_alerting_paths())
+    paths.update(_label_queue_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "watchkeeper", "version": "1"},
@@ -409,3 +410,91 @@ def _alerting_paths() -> dict[str, Any]:
             for operation in operations.values():
                 operation["parameters"] = [item_id]
     return paths
+
+
+def _label_queue_paths() -> dict[str, Any]:
+    """The labelling queue: GET previews (changes nothing), POST reserves (a write)."""
+    text, count = {"type": "string"}, {"type": "integer"}
+    strategy = {"enum": ["uncertainty", "random", "drifted", "stratified"], "default": "random"}
+    n = {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}
+    seed = {"type": "integer", "minimum": 0, "default": 0}
+    item = {
+        "type": "object",
+        "required": ["id", "timestamp", "prediction", "features", "reason"],
+        "properties": {
+            "id": text,
+            "timestamp": _TIME,
+            "prediction": {"type": ["number", "string"]},
+            "scores": {"type": "array", "items": {"type": "number"}},
+            "features": {"type": "object"},
+            "model_version": text,
+            "segment": {"type": "object", "additionalProperties": text},
+            "reason": {"type": "string", "description": "why the strategy picked it"},
+        },
+    }
+    answer = {
+        "type": "object",
+        "properties": {
+            "model": text,
+            "strategy": text,
+            "reserved": {"type": "boolean", "description": "false for the GET preview"},
+            "window": {"type": "object", "properties": {"start": _TIME, "end": _TIME}},
+            "seed": count,
+            "items": {"type": "array", "items": item, "description": "best first"},
+            "excluded": {
+                "type": "object",
+                "description": "predictions of the window left out",
+                "properties": {"labelled": count, "queued": count},
+            },
+            "queue": {
+                "type": "object",
+                "description": "the model's queue: ids queued, and those labelled since",
+                "properties": {"size": count, "answered": count},
+            },
+        },
+    }
+    body = {
+        "type": "object",
+        "properties": {"n": n, "strategy": strategy, "start": _TIME, "end": _TIME, "seed": seed},
+    }
+    responses = {
+        "200": _json(answer, "the picked predictions"),
+        "400": _ERROR,
+        "404": _ERROR,
+    }
+    description = (
+        "Candidates: predictions with event time in [start, end) (default: the 7 days before "
+        "now) that have no label and are not queued. uncertainty: binary scores closest to "
+        "performance.threshold, multiclass smallest top-2 score margin (not for regression or "
+        "ranking); random: seeded sample; drifted: largest summed |z| against the reference "
+        "plus unseen categories; stratified: equal share per predicted class (regression: per "
+        "prediction decile), random within."
+    )
+    return {
+        "/v1/models/{model}/label-queue": {
+            "get": {
+                "summary": "Preview the next predictions to label (a dry run: nothing is queued)",
+                "description": description,
+                "parameters": [
+                    _MODEL,
+                    _query("n", "how many", n),
+                    _query("strategy", "how to pick", strategy),
+                    _query("start", "candidates from this event time (ISO 8601)", _TIME),
+                    _query("end", "candidates before this event time (ISO 8601)", _TIME),
+                    _query("seed", "for random choices and ties", seed),
+                ],
+                "responses": responses,
+            },
+            "post": {
+                "summary": "Reserve the next predictions to label: later requests skip them",
+                "description": description + " The same parameters as the GET, as JSON.",
+                "security": [{"bearer": []}, {}],
+                "parameters": [_MODEL],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {**responses, "401": _ERROR, "413": _ERROR},
+            },
+        }
+    }

@@ -156,6 +156,7 @@ def assembled(config: ServiceConfig, clock: Clock = utc_now) -> Iterator[Running
                 service, evaluator, clock(), alerts, rule_settles(config)
             ),
             alerts=alerts,
+            references=lambda model: evaluator.runtimes[model].reference,
             clock=clock,
         )
         alerts.start()

@@ -5,8 +5,8 @@ checkpoint in one transaction, so after a crash the log is replayed from a check
 matches the rows present. A group whose offset is not past the checkpoint is skipped.
 
 Prediction ids are unique per model: a re-sent id keeps the first prediction stored (later
-ones are dropped, also within one batch). Labels and outcomes are kept as sent; queries pick
-the latest label per id.
+ones are dropped, also within one batch). Labels and outcomes are kept as sent (every label of
+an id, for annotator agreement); queries pick the latest label per id.
 
 Threads: DuckDB connections are not thread-safe. Writes (apply, samples, dirty marks,
 watermarks) go through one connection under a lock; reads use one cursor per thread (DuckDB
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -64,6 +64,7 @@ _EMPTY = {
             ("label", pa.string()),
             ("timestamp", TIMESTAMP),
             ("labels", pa.int64()),
+            ("label_values", pa.int64()),
         ]
     ).empty_table(),
     Kind.OUTCOMES: pa.schema(
@@ -203,7 +204,8 @@ class DuckDBStore:
     def prune(self, model: str, before: datetime) -> dict[str, int]:
         """Retention: delete ``model``'s predictions with event time before ``before``, the
         labels and outcomes of predictions no longer stored (when older than ``before`` too),
-        and metric samples of windows that ended before it. Returns rows deleted per kind."""
+        the labelling-queue entries of predictions no longer stored, and metric samples of
+        windows that ended before it. Returns rows deleted per kind."""
         deleted: dict[str, int] = {}
         predictions = table_name(model, Kind.PREDICTIONS.value)
         with self._write:
@@ -219,6 +221,12 @@ class DuckDBStore:
                     if kind is not Kind.PREDICTIONS and _exists(con, predictions):
                         query += f" AND id NOT IN (SELECT id FROM {predictions})"
                     deleted[kind.value] = _changed(con.execute(query, [before]))
+                # queue entries exist only for stored predictions: drop those of pruned ones
+                gone = f"id NOT IN (SELECT id FROM {predictions})"
+                query = f"DELETE FROM label_queue WHERE model = ? AND {gone}"
+                deleted["label_queue"] = (
+                    _changed(con.execute(query, [model])) if _exists(con, predictions) else 0
+                )
                 deleted["samples"] = _changed(
                     con.execute(
                         "DELETE FROM metric_samples WHERE model = ? AND window_end < ?",
@@ -328,13 +336,15 @@ class DuckDBStore:
         return feature_table, rows.select(meta)
 
     def labels_for(self, model: str, ids: pa.Array) -> pa.Table:
-        """Latest label per id (by timestamp, then arrival) and how many labels each id has."""
+        """Latest label per id (by timestamp, then arrival), how many labels each id has and how
+        many distinct values they hold (``label_values``: 1 when every label agrees)."""
         return self._for_ids(
             Kind.LABELS,
             model,
             ids,
             "SELECT l.id, arg_max(l.label, (l.timestamp, l.received_at)) AS label, "
-            "max(l.timestamp) AS timestamp, count(*) AS labels "
+            "max(l.timestamp) AS timestamp, count(*) AS labels, "
+            "count(DISTINCT l.label) AS label_values "
             "FROM {table} l SEMI JOIN {ids} i ON l.id = i.id GROUP BY l.id",
         )
 
@@ -410,6 +420,10 @@ class DuckDBStore:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query on this thread's cursor."""
         return self._read().execute(sql, list(params)).fetchall()
+
+    def arrow(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
+        """A read-only query with ``$name`` parameters on this thread's cursor, as Arrow."""
+        return self._read().sql(sql, params=dict(params)).to_arrow_table()
 
 
 def _changed(result: duckdb.DuckDBPyConnection) -> int:

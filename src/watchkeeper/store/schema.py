@@ -20,6 +20,11 @@ Added by migration 3 (alerting, see ``store/alert_ledger.py``):
 - ``alerting_state``: JSON documents (the notification pipeline's state, the incident book);
 - ``outbox``: notifications per receiver integration until delivered (or failed for good).
 
+Added by migration 4 (the labelling queue, see ``store/label_queue.py``):
+
+- ``label_queue``: prediction ids reserved for annotators, per model, with when and by which
+  strategy; whether one is answered is read from the labels table (a join), never stored.
+
 Event tables are named ``predictions__<model>``, ``labels__<model>`` and
 ``outcomes__<model>`` and take their columns from the Arrow layout of the intake; a batch with
 a column the table lacks adds it (``ALTER TABLE ... ADD COLUMN``), older rows read ``NULL``.
@@ -102,6 +107,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             failed_at TIMESTAMPTZ,
             detail VARCHAR NOT NULL,
             doc VARCHAR NOT NULL)""",
+    ),
+    (
+        """CREATE TABLE label_queue (
+            model VARCHAR NOT NULL,
+            id VARCHAR NOT NULL,
+            queued_at TIMESTAMPTZ NOT NULL,
+            strategy VARCHAR NOT NULL,
+            PRIMARY KEY (model, id))""",
     ),
 )
 
