@@ -47,6 +47,7 @@ CRIT_AGE = alert("c-age", severity="critical", feature="age")
 DRIFT_AGE = alert("d-age", feature="age")
 DRIFT_INCOME = alert("d-inc", feature="income")
 PRED = alert("pred", alertname="PredictionDrift")
+JOINT = alert("joint", alertname="MultivariateDrift", metric="multivariate_drift", method="pca")
 PERF = alert("perf", alertname="AccuracyDrop", monitor="performance")
 KPI = alert("kpi", alertname="KpiDrop", monitor="business")
 FRAUD_AGE = alert("d-fraud", model="fraud", feature="age")
@@ -63,6 +64,9 @@ CASES = [
     (True, [], [Q_AGE], DRIFT_INCOME, None, ""),
     # ... nor the model's prediction drift, which has no feature label
     (True, [], [Q_AGE], PRED, None, ""),
+    # ... but the drift of the features taken together, which age is part of
+    (True, [], [Q_AGE], JOINT, Q_AGE,
+     f"{QUALITY_WHY} (features age, which it takes together) explains its drift"),
     # a dataset-level break (no feature, no evidence) mutes all drift of the model
     (
         True,

@@ -107,6 +107,8 @@ def _window_samples(model: str, task: str, window: str) -> list[MetricSample]:
             add("feature_drift", 0.1 + i, scope, drifted, feature=feature, test="ks")
         add("prediction_drift", 0.05, scope, test="psi")
         add("dataset_drift_share", 0.5, scope, Status.BREACH)
+        if not scope:
+            add("multivariate_drift", 0.07, scope, Status.BREACH, method="pca")
         add("kpi", 120.0, scope, kpi="revenue")
         if "segment" in scope:
             continue

@@ -171,3 +171,58 @@ def test_regression_and_multiclass_estimates() -> None:
     accuracy = next(s for s in found if s.name == "estimated_accuracy")
     realized = float((p[:2000].argmax(1) == truth[:2000]).mean())
     assert accuracy.details["lower"] <= realized <= accuracy.details["upper"]
+
+
+def _correlated(rows: int, rho: float, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=rows)
+    x2 = rho * x1 + np.sqrt(1 - rho**2) * rng.normal(size=rows)
+    score = 1 / (1 + np.exp(-(x1 + x2)))
+    y = (rng.random(rows) < score).astype(int)
+    return pa.table({"x1": x1, "x2": x2, "score": score, "y": y})
+
+
+def test_a_changed_correlation_breaches_multivariate_drift_only() -> None:
+    config = parse_service_config({"models": {"m": {
+        "task": "binary_classification", "prediction": "score", "label": "y",
+        "drift": {"multivariate": ["pca", "domain_classifier"]}}}}).models["m"]  # fmt: skip
+    insight = ModelInsight(config, _correlated(6000, 0.9, 1), ["x1", "x2"])
+    scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
+
+    def window(rho: float, seed: int) -> dict[str, MetricSample]:
+        table = _correlated(3000, rho, seed)
+        meta = pa.table({"id": [str(i) for i in range(3000)], "prediction": table["score"]})
+        found = insight_samples(insight, scope, table.select(["x1", "x2"]), meta, pa.table({}), [])
+        return {s.labels["method"]: s for s in found if s.name == "multivariate_drift"}
+
+    same, flipped = window(0.9, 2), window(-0.9, 3)
+    assert {m: s.status for m, s in same.items()} == {"pca": Status.OK,
+                                                      "domain_classifier": Status.OK}
+    assert {m: s.status for m, s in flipped.items()} == {"pca": Status.BREACH,
+                                                         "domain_classifier": Status.BREACH}
+    assert flipped["pca"].value > flipped["pca"].details["upper"]
+    assert flipped["domain_classifier"].labels["monitor"] == "drift"
+
+
+def test_before_labels_slices_rank_expected_correctness() -> None:
+    rng = np.random.default_rng(5)
+    n = 6000
+    config = parse_service_config({"models": {"m": {
+        "task": "binary_classification", "prediction": "score", "label": "y"}}}).models["m"]
+    x = rng.normal(size=n)
+    score = 1 / (1 + np.exp(-3 * x))
+    reference = pa.table({"x": x, "score": score, "y": (rng.random(n) < score).astype(int)})
+    insight = ModelInsight(config, reference, ["x"])
+    # the window: France's predictions sit near the decision boundary (uncertain)
+    country = rng.choice(["de", "fr"], 3000)
+    xw = np.where(country == "fr", rng.normal(0, 0.1, 3000), rng.normal(0, 2, 3000))
+    meta = pa.table({"id": [str(i) for i in range(3000)],
+                     "prediction": 1 / (1 + np.exp(-3 * xw)), "segment.country": country})
+    scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
+    found = insight_samples(insight, scope, pa.table({"x": xw}), meta, pa.table({}), [])
+    [sliced] = [s for s in found if s.name == "performance_slices"]
+    assert sliced.details["metric"] == "expected_accuracy"
+    top = sliced.details["slices"][0]
+    assert top["column"] in ("segment.country", "x")
+    assert any(s["column"] == "segment.country" and s["value"] == "fr"
+               for s in sliced.details["slices"])  # fmt: skip

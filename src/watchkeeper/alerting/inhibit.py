@@ -11,8 +11,9 @@ a missing label) are muted. With ``builtin_inhibitions`` two more rules apply:
   ``model`` (and the same ``model_version`` when the source names one). When the source names
   features (:func:`source_features`: its ``feature`` label, or the features of its evidence)
   only alerts whose ``feature`` label is one of them are muted (alerts without a ``feature``
-  label, e.g. prediction drift, stay); otherwise (a dataset-level break, an outage) every such
-  alert of the model is muted.
+  label, e.g. prediction drift, stay, but drift of the features taken together —
+  :data:`JOINT_METRICS`, e.g. multivariate drift — is muted too); otherwise (a dataset-level
+  break, an outage) every such alert of the model is muted.
 * **critical mutes its own lesser echo.** A firing ``critical`` alert mutes ``warning`` and
   ``info`` alerts with the same ``alertname``, ``model`` and ``feature`` (the same problem
   caught at two thresholds; a critical drift of one feature does not hide another feature).
@@ -49,6 +50,8 @@ OUTAGE_ALERTS = frozenset({"NoTraffic", "PipelineDown"})
 DRIFT_MONITORS = frozenset(
     {"drift", "feature_drift", "prediction_drift", "label_drift", "performance"}
 )
+# drift of the features taken together: a break of any one feature explains it
+JOINT_METRICS = frozenset({"multivariate_drift", "dataset_drift_share"})
 LESSER = frozenset({Severity.WARNING, Severity.INFO})
 BREAKING = frozenset({"critical", "high"})  # data-quality findings that breach
 
@@ -205,13 +208,20 @@ def _explained_by(source: Alert, target: Alert) -> bool:
     if version is not None and target.labels.get("model_version") != version:
         return False
     features = source_features(source)
-    return features is None or target.labels.get("feature") in features
+    if features is None or target.labels.get("metric") in JOINT_METRICS:
+        return True
+    return target.labels.get("feature") in features
 
 
 def _why_quality(source: Alert, target: Alert) -> str:
     kind = "pipeline outage" if source.name in OUTAGE_ALERTS else "data-quality alert"
     features = source_features(source)
-    scope = f"feature {target.labels['feature']}" if features else "the whole dataset"
+    if features and "feature" in target.labels:
+        scope = f"feature {target.labels['feature']}"
+    elif features:
+        scope = f"features {', '.join(sorted(features))}, which it takes together"
+    else:
+        scope = "the whole dataset"
     return f"a {kind} on model {source.model} ({scope}) explains its {target.labels['monitor']}"
 
 

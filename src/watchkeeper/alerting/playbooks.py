@@ -76,6 +76,7 @@ METRIC_KINDS = {
     "unseen_category_share": "data_quality",
     "feature_drift": "feature_drift",
     "dataset_drift_share": "feature_drift",
+    "multivariate_drift": "feature_drift",
     "prediction_drift": "prediction_drift",
     "label_drift": "performance",  # the ground truth changed: concept drift
     "label_coverage": "label",

@@ -124,6 +124,9 @@ CATALOG: tuple[MetricSpec, ...] = (
     _spec("label_drift", "label_drift_statistic", Unit.NONE,
           "Deciding drift statistic of the arrived labels against the reference's.", "test",
           verdict="label_drift_detected"),
+    _spec("multivariate_drift", "multivariate_drift_statistic", Unit.NONE,
+          "Multivariate drift statistic (PCA reconstruction error, domain classifier AUC).",
+          "method", verdict="multivariate_drift_detected"),
     _spec("kpi", "business_kpi", Unit.NONE, "Business KPI value, in the KPI's unit.", "kpi"),
 )
 CATALOG += (

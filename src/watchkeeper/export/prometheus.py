@@ -9,6 +9,8 @@ Metric names (every series also has ``model``, plus ``monitor``, ``model_version
 | `watchkeeper_feature_drift_detected` | gauge | `feature_drift` status (0 or 1) | feature, test |
 | `watchkeeper_prediction_drift_statistic` | gauge | `prediction_drift` | test |
 | `watchkeeper_prediction_drift_detected` | gauge | `prediction_drift` status (0 or 1) | test |
+| `watchkeeper_multivariate_drift_statistic` | gauge | `multivariate_drift` | method |
+| `watchkeeper_multivariate_drift_detected` | gauge | `multivariate_drift` status (0/1) | method |
 | `watchkeeper_dataset_drifted_features_ratio` | gauge | `dataset_drift_share` (0..1) | |
 | `watchkeeper_dataset_drift_detected` | gauge | `dataset_drift_share` status (0 or 1) | |
 | `watchkeeper_data_quality_findings` | gauge | `data_quality_findings` (count) | finding_severity |

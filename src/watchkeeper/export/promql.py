@@ -49,6 +49,7 @@ MONITOR_OF = {
     "label_duplicate_count": "ground_truth",
     "label_agreement_rate": "ground_truth",
     "drift_drivers": "drift",
+    "multivariate_drift": "drift",
     "estimation_error": "estimated_performance",
     **{
         f"estimated_{m}": "estimated_performance"

@@ -33,6 +33,17 @@ After the monitors of a window, :func:`insight_samples` adds:
   The estimate assumes no concept drift (P(label | inputs) as on the reference); ``details``
   says so.
 
+* ``multivariate_drift{method}`` (monitor ``drift``) on every window, for each method of
+  ``drift.multivariate``: ``pca`` (reconstruction error against the reference's principal
+  components; fitted once) and ``domain_classifier`` (cross-validated AUC of telling the
+  window from the reference, on ≤ 10,000 rows of each; about a second per window), see
+  :mod:`watchkeeper.drift.multivariate`. Status ``breach`` on drift, ``insufficient_data``
+  under 50 rows.
+
+Without labels (fewer than ``MIN_LABELLED``), a classifier's slices rank the *expected*
+correctness of each prediction from its calibrated score (metric ``expected_accuracy``), so
+an estimated drop is traced too.
+
 Drivers, slices and estimates work on bounded, seeded samples (``SAMPLE_ROWS`` current rows for
 drivers, ``SLICE_ROWS`` labelled rows for slices, ``ESTIMATE_ROWS`` rows for estimates), so
 their cost does not grow with the window. The samples are breakdown-free (the window as a whole)
@@ -52,6 +63,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from watchkeeper.drift.multivariate.domain_classifier import domain_classifier_drift
+from watchkeeper.drift.multivariate.pca_reconstruction import (
+    PcaReference,
+    fit_pca_reference,
+    pca_drift,
+)
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitors.base import MetricSample, Status
 from watchkeeper.monitors.performance import _binary_labels, _encode, join_labels
@@ -114,6 +131,19 @@ class ModelInsight:
         self._learned: _Learned | None = None
         self._estimator: Estimator | None = None
         self._estimator_tried = False
+        self._pca: PcaReference | None = None
+        self._pca_tried = False
+
+    def pca(self) -> PcaReference | None:
+        """The PCA reference of multivariate drift, fitted on first use (None if it cannot)."""
+        with self._lock:
+            if not self._pca_tried:
+                self._pca_tried = True
+                try:
+                    self._pca = fit_pca_reference(self.reference, self.features, seed=self.seed)
+                except WatchkeeperError as exc:
+                    log.warning("no multivariate drift (pca): %s", exc)
+            return self._pca
 
     def estimator(self) -> Estimator | None:
         """The label-free estimator, fitted on first use; None when the reference cannot fit
@@ -188,6 +218,41 @@ def insight_samples(
             out.append(sliced)
     if insight.config.estimation:
         out += _estimated(insight, scope, features, meta, samples, seed)
+    out += _multivariate(insight, scope, features, seed)
+    return out
+
+
+def _multivariate(
+    insight: ModelInsight, scope: Scope, features: pa.Table, seed: int
+) -> list[MetricSample]:
+    out = []
+    current = features.select([f for f in insight.features if f in features.column_names])
+    if current.num_columns < len(insight.features):
+        return []  # a feature never sent: the data-quality monitor reports it
+    for method in insight.config.drift.multivariate:
+        try:
+            if method == "pca":
+                fitted = insight.pca()
+                if fitted is None:
+                    continue
+                found: Any = pca_drift(fitted, current, seed=seed)
+                value, lower, upper = found.statistic, found.lower, found.upper
+                extra = {"components": found.components, "rows": found.n_scored}
+            else:
+                found = domain_classifier_drift(
+                    insight.reference, current, insight.features, seed=seed
+                )
+                value, lower, upper = found.auc, None, found.threshold
+                extra = {"rows": found.n_current}
+        except WatchkeeperError as exc:
+            log.warning("multivariate drift (%s) failed: %s", method, exc)
+            continue
+        status = Status.BREACH if found.drift_detected else Status.OK
+        if not math.isfinite(value):
+            status = Status.INSUFFICIENT
+        details = {"lower": lower, "upper": upper, "threshold": upper, "note": found.note, **extra}
+        labels = {"monitor": "drift", "method": method}
+        out.append(scope.sample("multivariate_drift", labels, value, status, details))
     return out
 
 
@@ -340,8 +405,10 @@ def _slices(
     labels: pa.Table,
     seed: int,
 ) -> MetricSample | None:
-    if labels.num_rows < MIN_LABELLED or meta.num_rows == 0:
+    if meta.num_rows == 0:
         return None
+    if labels.num_rows < MIN_LABELLED:
+        return _expected_slices(insight, scope, features, meta, seed)
     if labels.num_rows > SLICE_ROWS:  # a sample of the labels: the join costs its size
         chosen = np.random.default_rng(seed).choice(labels.num_rows, SLICE_ROWS, replace=False)
         labels = labels.take(pa.array(np.sort(chosen)))
@@ -352,22 +419,63 @@ def _slices(
     usable = np.flatnonzero(np.isfinite(loss))
     if usable.size < MIN_LABELLED:
         return None
-    rows = pa.array(join.rows[usable])
+    return _ranked_slices(
+        insight, scope, features, meta, join.rows[usable], loss[usable], metric, higher_is_better
+    )
+
+
+def _expected_slices(
+    insight: ModelInsight, scope: Scope, features: pa.Table, meta: pa.Table, seed: int
+) -> MetricSample | None:
+    """Slices by the expected correctness of each prediction (classifiers, before labels)."""
+    estimator = insight.estimator() if insight.config.estimation else None
+    if estimator is None or estimator.task == "regression" or "prediction" not in meta.column_names:
+        return None
+    rows = np.arange(meta.num_rows)
+    if rows.size > SLICE_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, SLICE_ROWS, replace=False))
+    table = _estimation_table(insight.config, features, meta, pa.array(rows))
+    if table is None or table.num_rows < MIN_LABELLED or table.num_rows != rows.size:
+        return None
+    scored = estimator.rows(table)
+    p = scored.probability  # type: ignore[attr-defined]
+    predicted = scored.predicted  # type: ignore[attr-defined]
+    if p.ndim == 1:
+        expected = np.where(predicted == 1, p, 1.0 - p)
+    else:
+        expected = p[np.arange(predicted.size), predicted]
+    return _ranked_slices(
+        insight, scope, features, meta, rows, expected, "expected_accuracy", True
+    )
+
+
+def _ranked_slices(
+    insight: ModelInsight,
+    scope: Scope,
+    features: pa.Table,
+    meta: pa.Table,
+    rows: np.ndarray,
+    loss: np.ndarray,
+    metric: str,
+    higher_is_better: bool,
+) -> MetricSample:
+    """``performance_slices`` of the predictions at ``rows`` with one loss value each."""
+    index = pa.array(rows)
     columns = [f for f in insight.features if f in features.column_names]
-    table = features.select(columns).take(rows)
+    table = features.select(columns).take(index)
     for name in meta.column_names:
         if name == "model_version" or name.startswith("segment."):
-            table = table.append_column(name, meta.column(name).take(rows))
+            table = table.append_column(name, meta.column(name).take(index))
     learned = insight.learned()
     found = rank_slices(
-        loss[usable], table, higher_is_better=higher_is_better,
+        loss, table, higher_is_better=higher_is_better,
         edges={k: v.tolist() for k, v in learned.edges.items() if k in columns},
         categorical=[c for c in columns if c in insight.categorical], top=TOP_SLICES,
     )  # fmt: skip
     details = {
         "metric": metric,
         "higher_is_better": higher_is_better,
-        "rows": int(usable.size),
+        "rows": int(rows.size),
         **slices_to_dict(found),
     }
     value = found[0].impact if found else 0.0

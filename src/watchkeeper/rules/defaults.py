@@ -11,6 +11,8 @@ alert                         severity   condition
                                          alert per feature);
                                          high when it starts while PerformanceDrop fires
 ``PredictionDrift``           warning    the prediction distribution drifts, 2 windows in a row
+``MultivariateDrift``         warning    the features taken together drift (e.g. a changed
+                                         correlation), 2 windows in a row (one per method)
 ``PerformanceDrop``           high       the task's main metric 10 % worse than on the reference
                                          (its own validation rows), 2 of 3 windows, only on
                                          windows with enough labels
@@ -116,6 +118,17 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
             status="breach",
             for_=2,
             match=OVERALL,
+        ),
+        rule(
+            "MultivariateDrift",
+            "multivariate_drift",
+            "warning",
+            "Features of {model} drifted together ({labels[method]} {value:.3g})",
+            status="breach",
+            for_=2,
+            match=OVERALL,
+            description="No single feature may show it: compare the features' correlations "
+            "between the reference and the window.",
         ),
         rule(
             "PerformanceDrop",
