@@ -231,6 +231,8 @@ def test_engineering_view(service: str, page: Any, shots: Path) -> None:
     assert len(lines) == 6 and all(c["points"] > 0 for c in lines), lines
     latency = page.locator("#latency svg.plot")
     assert latency.get_attribute("data-series") == "3"  # p50, p95, p99
+    drivers = page.locator("#drivers tbody tr")  # the newest drifted window's drivers
+    assert drivers.count() == 5 and "drifted" in drivers.first.inner_text()
     _screenshot(page, shots / "engineering.png")
 
 
@@ -263,6 +265,7 @@ def test_product_view(service: str, page: Any, shots: Path) -> None:
     versions = page.locator("#versions tbody tr")
     assert versions.count() == 2 and "v2" in versions.nth(1).inner_text()
     assert page.locator("#segments tbody tr").count() == 4  # the regions
+    assert page.locator("#slices tbody tr").count() >= 1  # the newest window's worst slices
     _screenshot(page, shots / "product.png")
 
 

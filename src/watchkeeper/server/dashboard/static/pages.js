@@ -3,6 +3,7 @@
 
 import { del, get, post, session } from "./api.js";
 import { PALETTE, TimeAxis, lineChart } from "./charts.js";
+import { driversBlock, slicesBlock } from "./insight.js";
 import { renderMarkdown } from "./markdown.js";
 import { badge, card, flash, fmt, h, labelText, note, statusBadge, table, toMillis } from "./ui.js";
 
@@ -269,33 +270,10 @@ function evidenceCard(root, e) {
     ], e.drifted_features.slice(0, 10)));
   }
   if (e.drivers && e.drivers.drivers && e.drivers.drivers.length) {
-    const d = e.drivers;
-    const impact = { high: "st-breach", medium: "st-provisional", low: "st-insufficient_data" };
-    const lead = d.low_impact
-      ? "Every drifted feature is unimportant to the model: low impact."
-      : `Prediction shift explained: ${d.prediction_shift === null ? "—" : fmt.number(d.prediction_shift)}.`;
-    part("Drift drivers (importance-weighted)", h("div", {},
-      h("p", { class: "small", text: `${lead} Importances: ${d.importance_note || d.importance_source}.` }),
-      table([
-        { label: "feature", cell: (r) => r.feature },
-        { label: "drift / threshold", class: "num", cell: (r) => (r.statistic === null || !r.threshold ? "—" : fmt.number(r.statistic / r.threshold)) },
-        { label: "importance", class: "num", cell: (r) => fmt.pct(r.importance, 1) },
-        { label: "weighted drift", class: "num", cell: (r) => fmt.number(r.weighted_drift) },
-        { label: "explains", class: "num", cell: (r) => fmt.pct(r.explained_share, 0) },
-        { label: "impact", cell: (r) => badge(r.impact, impact[r.impact] || "") },
-        { label: "", cell: (r) => (r.drifted ? badge("drifted", "st-breach") : "") },
-      ], d.drivers)));
+    part("Drift drivers (importance-weighted)", driversBlock(e.drivers));
   }
   if (e.slices && e.slices.slices && e.slices.slices.length) {
-    const sl = e.slices;
-    part(`Worst slices (${sl.metric}, ${sl.rows} labelled predictions)`, table([
-      { label: "slice", cell: (r) => `${r.column} = ${r.value}` },
-      { label: "rows", class: "num", cell: (r) => String(r.rows) },
-      { label: "share", class: "num", cell: (r) => fmt.pct(r.share, 1) },
-      { label: sl.metric, class: "num", cell: (r) => fmt.number(r.metric) },
-      { label: "overall", class: "num", cell: (r) => fmt.number(r.overall) },
-      { label: "impact", class: "num", cell: (r) => fmt.number(r.impact) },
-    ], sl.slices));
+    part(`Worst slices (${e.slices.metric}, ${e.slices.rows} predictions)`, slicesBlock(e.slices));
   }
   if (e.data_quality && e.data_quality.length) {
     part("Data-quality findings", table([

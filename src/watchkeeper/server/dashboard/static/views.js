@@ -5,6 +5,7 @@
 
 import { OVERALL, get, series } from "./api.js";
 import { PALETTE, TimeAxis, defer, heatmap, lineChart } from "./charts.js";
+import { driversBlock, newestSample, slicesBlock } from "./insight.js";
 import { badge, card, fmt, h, note, statusBadge, table, toMillis } from "./ui.js";
 
 const HOUR = 3600e3;
@@ -120,6 +121,10 @@ export async function engineering(ctx) {
 
   healthCard(ctx, all, firing, main);
   driftCard(ctx, axis, features, by("dataset_drift_share")[0]);
+  const drivers = await newestSample(ctx, "drift_drivers", frame.end);
+  if (drivers) {
+    ctx.root.append(card(`Drift drivers · window ending ${fmt.time(drivers.window_end)}`, { id: "drivers" }, driversBlock(drivers.details)));
+  }
   const findings = qualityCard(ctx, axis, by("data_quality_findings"));
 
   const root = ctx.root;
@@ -365,6 +370,10 @@ export async function product(ctx) {
         ...(mainOverall ? [refSeries(mainOverall, "reference", "reference")] : []),
       ],
     }), { id: "performance-versions" });
+  }
+  const slices = await newestSample(ctx, "performance_slices", frame.end);
+  if (slices) {
+    root.append(card(`Worst slices (${slices.details.metric}) · window ending ${fmt.time(slices.window_end)}`, { id: "slices" }, slicesBlock(slices.details)));
   }
   metricsTable(root, metrics, ctx.settings.higher_is_better);
   versionsTable(root, counts, performance, predictions, main);
