@@ -15,3 +15,10 @@ def load_synth(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (what the benchmarks print, ready to paste into the README)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

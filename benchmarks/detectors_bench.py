@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import table
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -92,12 +93,6 @@ def speed(detector: str, repeats: int) -> tuple[float, float]:
             built.detect(x, times)
         detects.append((time.perf_counter() - start) / 20)
     return min(traces) * 1e3, min(detects) * 1e6
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

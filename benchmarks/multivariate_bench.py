@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from bench_common import load_synth
+from bench_common import load_synth, table
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -59,12 +59,6 @@ def best(repeats: int, run: Callable[[], Any]) -> tuple[str, str, Any]:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     return f"{min(walls):.3f}", f"{min(cpus):.3f}", result
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,7 +49,7 @@ DEGRADED = "cat_2"  # its most frequent category is degraded in the current rows
 if (SRC / "watchkeeper").is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
-from bench_common import load_synth  # noqa: E402
+from bench_common import load_synth, table  # noqa: E402
 
 from watchkeeper.drift.selection import evaluate_drift  # noqa: E402
 from watchkeeper.profiles.dataset import build_profile  # noqa: E402
@@ -90,11 +90,11 @@ def build(synth: ModuleType, rows: int, seed: int) -> dict[str, Any]:
     counts = pc.value_counts(cur.column(DEGRADED)).to_pylist()
     degraded = max(counts, key=lambda c: c["counts"])["values"]
     tables = []
-    for table, degrade in ((ref, False), (cur, True)):
-        p = score(table, effects)
+    for data, degrade in ((ref, False), (cur, True)):
+        p = score(data, effects)
         label = rng.random(p.size) < p
         if degrade:
-            values = np.asarray(table.column(DEGRADED).to_numpy(zero_copy_only=False))
+            values = np.asarray(data.column(DEGRADED).to_numpy(zero_copy_only=False))
             hit = values == degraded
             label = np.where(hit, ~label, label)
         correct = ((p >= 0.5) == label).astype(np.float64)
@@ -104,8 +104,8 @@ def build(synth: ModuleType, rows: int, seed: int) -> dict[str, Any]:
             "segment.region": pa.array(rng.choice(["eu", "us", "apac", "latam"], p.size)),
         }
         for name, column in extra.items():
-            table = table.append_column(name, column)
-        tables.append((table, correct))
+            data = data.append_column(name, column)
+        tables.append((data, correct))
     features = list(meta["numeric_columns"]) + list(meta["categorical_columns"])
     return {
         "ref": tables[0][0],
@@ -135,12 +135,6 @@ def best_of(repeats: int, run: Callable[[], T]) -> tuple[float, T]:
         times.append(time.perf_counter() - start)
     assert result is not None
     return min(times), result
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
