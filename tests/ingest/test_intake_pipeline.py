@@ -46,7 +46,15 @@ class World:
         self.store.close()
 
     def crash(self) -> None:
-        """Stop without applying what the log holds (as if killed after the fsync)."""
+        """Stop without applying what the log holds (as if killed after the fsync). A closing
+        applier applies what is pending, so its store writes nothing from here on: otherwise
+        an applier woken just before the flag is set could still apply (a race under load);
+        a failed apply keeps the frames in the log, as a killed process would."""
+
+        def gone(*args: object, **kwargs: object) -> int:
+            raise RuntimeError("the process was killed")
+
+        self.store.apply = gone  # type: ignore[method-assign]
         self.intake._closing = True
         self.wal.close()
         self.store.close()

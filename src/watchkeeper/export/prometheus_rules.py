@@ -40,7 +40,7 @@ exported verdict, detectors that do not fit a window, and matchers on labels the
 ...     "task": "binary_classification", "label": "y", "windows": ["1h"]}}})
 >>> [group] = rule_groups(config)
 >>> [r.name for r in group.alerting][:4], [s.name for s in group.skipped]
-(['DataQualityBreak', 'FeatureDrift', 'PredictionDrift', 'PerformanceDrop'], [])
+(['DataQualityBreak', 'FeatureDrift', 'PredictionDrift', 'MultivariateDrift'], [])
 >>> print(group.alerting[1].expr)
 watchkeeper_feature_drift_statistic{model="credit", window="1h", model_version="", segment=""}
   and (watchkeeper_feature_drift_detected{model="credit", window="1h", model_version="", \
