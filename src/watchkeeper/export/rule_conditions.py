@@ -150,11 +150,14 @@ def threshold_condition(window: timedelta, above: float | None, below: float | N
 
 def change_condition(spec: ChangeSpec, window: timedelta, model: str, metric: str) -> Condition:
     if spec.baseline == "reference":
-        reference = selector("watchkeeper_reference_metric", {"model": model, "metric": metric})
+        realized = metric.removeprefix("estimated_")  # an estimate: against the realized value
+        reference = selector("watchkeeper_reference_metric", {"model": model, "metric": realized})
         note = (
             "change against the metric on the reference rows, without watchkeeper's check "
             "that the window's confidence interval is past the limit too"
         )
+        if realized != metric:
+            note += f" (watchkeeper compares with the {metric} of reference data)"
         return Condition(
             "reference", window, above=spec.above, below=spec.below, verdict=reference,
             notes=(note,),

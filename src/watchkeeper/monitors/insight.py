@@ -26,8 +26,10 @@ After the monitors of a window, :func:`insight_samples` adds:
   precision, recall, F1, ROC AUC from the calibrated score; multiclass the same from the class
   scores; regression MAE and RMSE from the expected errors), with the band holding the realized
   value (``lower`` / ``upper``) and the range the estimate keeps while the model performs as on
-  the reference (``reference_lower`` / ``reference_upper``) in details. Status ``breach`` when
-  the estimate leaves that range, ``insufficient_data`` under ``MIN_ESTIMATED`` predictions.
+  the reference (``reference_lower`` / ``reference_upper``, centred on ``reference``) in
+  details; ``ci_low`` / ``ci_high`` repeat the band, so a rule's change against the reference
+  must be clear of it. Status ``breach`` when the estimate leaves the reference range,
+  ``insufficient_data`` under ``MIN_ESTIMATED`` predictions.
   Once the window's realized metric is final (``ok``), details carry it and the estimation
   error (estimate − realized), and ``estimation_error{metric}`` records the error as a series.
   The estimate assumes no concept drift (P(label | inputs) as on the reference); ``details``
@@ -309,12 +311,18 @@ def _estimated(
     out = []
     for metric in estimator.metrics:
         value = chunk.estimated[metric]
+        low, high = chunk.reference_lower[metric], chunk.reference_upper[metric]
         details: dict[str, Any] = {
             "rows": chunk.rows,
             "lower": chunk.lower[metric],
             "upper": chunk.upper[metric],
-            "reference_lower": chunk.reference_lower[metric],
-            "reference_upper": chunk.reference_upper[metric],
+            "reference_lower": low,
+            "reference_upper": high,
+            # what rules compare with: the estimate on reference data, and the band around
+            # this one (as a realized metric's interval), so a change must be clear to count
+            "reference": (low + high) / 2,
+            "ci_low": chunk.lower[metric],
+            "ci_high": chunk.upper[metric],
             "assumption": estimator.assumption,
         }
         if metric in realized and np.isfinite(realized[metric]):

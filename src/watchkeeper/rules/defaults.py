@@ -16,9 +16,10 @@ alert                         severity   condition
 ``PerformanceDrop``           high       the task's main metric 10 % worse than on the reference
                                          (its own validation rows), 2 of 3 windows, only on
                                          windows with enough labels
-``EstimatedPerformanceDrop``  warning    the main metric *estimated without labels* leaves
-                                         the range it keeps on the reference, 2 windows in a
-                                         row (models whose reference has the label)
+``EstimatedPerformanceDrop``  warning    the main metric *estimated without labels* 10 %
+                                         worse than its estimate on the reference, clear of
+                                         its band, 2 of 3 windows (models whose reference
+                                         has the label)
 ``LatencySpike``              critical   p99 latency: robust z-score ≥ 10 (a spike, not noise)
 ``ErrorRateSpike``            critical   error rate: robust z-score ≥ detector default, up
 ``NoTraffic``                 critical   predictions 95 % below their 1-day mean
@@ -191,10 +192,13 @@ def default_rules(model: str, config: ModelConfig, external_url: str = "") -> li
                 "EstimatedPerformanceDrop",
                 f"estimated_{metric}",
                 "warning",
-                f"Estimated {metric} of {{model}} is {{value:.3g}}, outside its reference range "
-                "(no labels needed)",
-                status="breach",
+                f"Estimated {metric} of {{model}} fell to {{value:.3g}} (no labels needed)"
+                if worse == "down"
+                else f"Estimated {metric} of {{model}} rose to {{value:.3g}} (no labels needed)",
+                change=performance_change,
                 for_=2,
+                of=3,
+                resolve_after=2,
                 match=OVERALL,
                 description="Estimated from the calibrated scores (regression: expected errors), "
                 "assuming no concept drift; labels, when they arrive, confirm it.",
