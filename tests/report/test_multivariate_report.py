@@ -83,3 +83,13 @@ def test_the_cli_fails_on_multivariate_drift(tmp_path: Path) -> None:
     text = out.read_text()
     assert "No dataset drift" in text
     assert "Multivariate drift (PCA reconstruction error)" in text and "— drift" in text
+
+
+def test_a_column_whose_values_changed_kind_is_left_out_and_named() -> None:
+    reference = correlated(3000, 0.9, seed=1)
+    current = correlated(3000, 0.9, seed=2)
+    as_text = pa.array([f"{v:.3f}" for v in current.column("x3").to_numpy()])
+    report = compute_report(reference, current.set_column(2, "x3", as_text))
+    assert report.multivariate_note == "left out (type changed): x3"
+    [pca] = report.multivariate
+    assert pca.method == "pca" and not pca.drift_detected

@@ -15,7 +15,7 @@ import pyarrow as pa
 from watchkeeper.config import ReportConfig, load_config
 from watchkeeper.data import read_table
 from watchkeeper.drift.multivariate import MultivariateResult, multivariate_drift
-from watchkeeper.drift.multivariate.encode import sample_rows
+from watchkeeper.drift.multivariate.encode import is_numeric, sample_rows
 from watchkeeper.drift.multivariate.pca_reconstruction import FIT_ROWS
 from watchkeeper.drift.selection import evaluate_drift
 from watchkeeper.errors import InputError, WatchkeeperError
@@ -140,11 +140,20 @@ def _multivariate(
         return (), ""
     if rows is None:
         return (), "the reference is a saved profile: multivariate tests need its rows"
-    features = [
+    candidates = [
         c.name
         for c in reference.schema
         if c.type in _JOINT_TYPES and c.name in current.column_names
     ]
+    # a column whose values changed kind (numbers now text) is a quality finding already;
+    # the joint tests take the others
+    features = [
+        name
+        for name in candidates
+        if is_numeric(rows.schema.field(name).type) == is_numeric(current.schema.field(name).type)
+    ]
+    left_out = [name for name in candidates if name not in features]
+    note = f"left out (type changed): {', '.join(left_out)}" if left_out else ""
     if len(features) < 2:
         return (), "fewer than two numeric or categorical columns to test together"
     found = []
@@ -152,5 +161,5 @@ def _multivariate(
         try:
             found.append(multivariate_drift(rows, current, features, method))
         except WatchkeeperError as exc:
-            return tuple(found), f"{method}: {exc}"
-    return tuple(found), ""
+            return tuple(found), "; ".join(t for t in (note, f"{method}: {exc}") if t)
+    return tuple(found), note
