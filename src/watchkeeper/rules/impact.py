@@ -1,12 +1,14 @@
-"""Drift that cannot matter does not page: ``FeatureDrift`` on a low-impact feature is ``info``.
+"""Drift that cannot matter is not a warning: ``FeatureDrift`` on a low-impact feature is ``info``.
 
 The window's ``drift_drivers`` sample (:mod:`watchkeeper.monitors.insight`) labels each drifted
 feature's impact from its importance to the model and the share of the prediction change it
 explains. A ``FeatureDrift`` alert at ``warning`` whose feature is ``low`` impact there starts
-at ``info`` instead, with an ``impact`` annotation saying why; routes that page on warning and
-above let it through to the dashboard only. As with :func:`~.defaults.raise_drift_severity`, an
-episode keeps the severity it started with (``firing``: fingerprints firing before this
-evaluation), so an importance estimate near the limit does not make the alert flap.
+at ``info`` instead, with an ``impact`` annotation saying why. A route that pages on warning and
+above only (``match: ["severity=~critical|high|warning"]``) keeps it on the dashboard and in the
+API; a single catch-all route still delivers it, marked ``info``. As with
+:func:`~.defaults.raise_drift_severity`, an episode keeps the severity it started with
+(``firing``: fingerprints firing before this evaluation), so an importance estimate near the
+limit does not make the alert flap.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.alerting.model import Alert, AlertStatus
