@@ -35,7 +35,8 @@ TICK = timedelta(hours=6)
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> list[MetricSample]:
     root = tmp_path_factory.mktemp("insight")
-    sim = CreditSimulation(seed=7, drift_start=T0 + DAY)
+    # the relation itself changes in the last window: its performance drops
+    sim = CreditSimulation(seed=7, drift_start=T0 + DAY, decay_start=T0 + 2 * DAY - TICK)
     pq.write_table(pa.table(sim.reference_table(5000)), root / "reference.parquet")
     model = {"task": "binary_classification", "reference": "reference.parquet",
              "prediction": "score", "label": "label", "windows": ["6h"]}  # fmt: skip
@@ -78,9 +79,18 @@ def test_drivers_rank_the_feature_the_model_uses_above_the_one_it_ignores(
         assert sample.value >= 1  # income is not low impact
 
 
-def test_slices_come_with_labelled_windows(evaluated: list[MetricSample]) -> None:
+def test_slices_come_with_windows_whose_performance_dropped(
+    evaluated: list[MetricSample],
+) -> None:
     slices = [s for s in evaluated if s.name == "performance_slices"]
-    assert len(slices) == 8  # every 6-hour window of the two days
+    auc = {s.window_start: s for s in evaluated if s.name == "roc_auc"
+           and not s.labels.get("model_version")}  # fmt: skip
+    dropped = {
+        start for start, s in auc.items()
+        if s.value <= 0.95 * s.details["reference"]
+    }  # fmt: skip
+    assert T0 + 2 * DAY - TICK in dropped  # the decayed window
+    assert {s.window_start for s in slices} == dropped
     for sample in slices:
         assert sample.details["metric"] == "accuracy"
         assert sample.details["rows"] >= 100
@@ -106,7 +116,11 @@ def test_a_degraded_segment_ranks_first() -> None:
     meta = pa.table({"id": ids, "prediction": score, "segment.country": country})
     labels = pa.table({"id": ids, "label": y.astype(str)})
     scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
-    found = insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [])
+    dropped = scope.sample("roc_auc", {"monitor": "performance"}, 0.6, Status.OK,
+                           {"reference": 0.8})  # fmt: skip
+    assert not [s for s in insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [])
+                if s.name == "performance_slices"]  # no drop: nothing to trace  # fmt: skip
+    found = insight_samples(insight, scope, pa.table({"x": x}), meta, labels, [dropped])
     [sliced] = [s for s in found if s.name == "performance_slices"]
     top = sliced.details["slices"][0]
     assert (top["column"], top["value"]) == ("segment.country", "fr")
@@ -219,7 +233,9 @@ def test_before_labels_slices_rank_expected_correctness() -> None:
     meta = pa.table({"id": [str(i) for i in range(3000)],
                      "prediction": 1 / (1 + np.exp(-3 * xw)), "segment.country": country})
     scope = Scope("m", T0, T0 + TICK, {"window": "6h"})
-    found = insight_samples(insight, scope, pa.table({"x": xw}), meta, pa.table({}), [])
+    dropped = scope.sample("roc_auc", {"monitor": "performance"}, 0.7, Status.PROVISIONAL,
+                           {"reference": 0.9})  # fmt: skip
+    found = insight_samples(insight, scope, pa.table({"x": xw}), meta, pa.table({}), [dropped])
     [sliced] = [s for s in found if s.name == "performance_slices"]
     assert sliced.details["metric"] == "expected_accuracy"
     top = sliced.details["slices"][0]

@@ -15,11 +15,13 @@ After the monitors of a window, :func:`insight_samples` adds:
   prediction change it explains and its impact (``low`` for unimportant features); the value
   is the number of drifted features that are not low impact, ``details`` the ranking
   (:func:`watchkeeper.rootcause.describe.drivers_to_dict`) and the importances' source;
-* ``performance_slices`` (monitor ``performance``) on windows with at least ``MIN_LABELLED``
-  labelled predictions: per-row correctness (classification) or absolute error (regression) of
-  the labelled predictions, cut by feature values, reference-decile bins, ``model_version`` and
-  segments, ranked by impact = (slice metric − overall metric) × slice share, the worse first;
-  the value is the top slice's impact.
+* ``performance_slices`` (monitor ``performance``) on windows whose main metric (ROC AUC,
+  accuracy, RMSE), realized or estimated, is at least ``DROP`` (5 %) worse than on the
+  reference, with at least ``MIN_LABELLED`` labelled predictions: per-row correctness
+  (classification) or absolute error (regression) of the labelled predictions, cut by feature
+  values, reference-decile bins, ``model_version`` and segments, ranked by impact = (slice
+  metric − overall metric) × slice share, the worse first; the value is the top slice's
+  impact.
 
 * ``estimated_<metric>`` (monitor ``estimated_performance``) on every window: the task's
   metrics estimated without labels (:mod:`watchkeeper.performance`; binary: accuracy,
@@ -94,6 +96,7 @@ REFERENCE_ROWS = 50_000  # reference rows kept for fitting
 SAMPLE_ROWS = 2_000  # current rows the drivers' explained shares are computed on
 SLICE_ROWS = 50_000  # labelled rows the slices are computed on
 MIN_LABELLED = 100
+DROP = 0.05  # slices are traced on windows whose main metric is this much worse (relative)
 TOP_SLICES = 5
 SURROGATE_ROWS = 20_000
 ESTIMATE_ROWS = 100_000
@@ -214,14 +217,35 @@ def insight_samples(
     drivers = _drivers(insight, scope, features, samples, seed)
     if drivers is not None:
         out.append(drivers)
-    if insight.config.root_cause.slices:
+    if insight.config.estimation:
+        out += _estimated(insight, scope, features, meta, samples, seed)
+    if insight.config.root_cause.slices and _dropped(insight.config, [*samples, *out]):
         sliced = _slices(insight, scope, features, meta, labels, seed)
         if sliced is not None:
             out.append(sliced)
-    if insight.config.estimation:
-        out += _estimated(insight, scope, features, meta, samples, seed)
     out += _multivariate(insight, scope, features, seed)
     return out
+
+
+def _dropped(config: ModelConfig, samples: Sequence[MetricSample]) -> bool:
+    """Whether the window's main metric, realized or estimated, is at least ``DROP`` worse than
+    on the reference: the windows whose performance is worth tracing to slices."""
+    from watchkeeper.rules.defaults import MAIN_METRIC
+
+    if config.task not in MAIN_METRIC:
+        return False
+    metric, worse = MAIN_METRIC[config.task]
+    for sample in samples:
+        if sample.name not in (metric, f"estimated_{metric}") or not _overall(sample):
+            continue
+        reference = sample.details.get("reference")
+        usable = sample.status in (Status.OK, Status.PROVISIONAL, Status.BREACH)
+        if not usable or not isinstance(reference, int | float) or not reference:
+            continue
+        change = (sample.value - reference) / abs(reference)
+        if (change <= -DROP) if worse == "down" else (change >= DROP):
+            return True
+    return False
 
 
 def _multivariate(
