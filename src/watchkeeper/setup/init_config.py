@@ -165,8 +165,10 @@ def _prometheus(stack: Stack) -> list[Comment]:
 def _monitors() -> str:
     return (
         "Monitors (always on): data quality, feature and prediction drift on every window;\n"
-        "performance once labels arrive (joined by prediction id); latency, throughput and\n"
-        "errors; business KPIs for the outcomes listed under `kpis`."
+        "multivariate drift (PCA); performance once labels arrive (joined by prediction id)\n"
+        "and estimated before they do; drift drivers and the worst slices when drift or a drop\n"
+        "needs explaining; latency, throughput and errors; business KPIs for the outcomes\n"
+        "listed under `kpis`."
     )
 
 
@@ -198,7 +200,8 @@ def _model(model: ModelPlan, reference: str, stack: Stack) -> Block:
         Comment(
             "Optional: segments: [country] (metrics per segment value), scores: [p_a, p_b]\n"
             "(class probabilities), kpis: {conversion: {outcome: converted, aggregate: rate}},\n"
-            "drift_breakdown: [model_version]."
+            "drift_breakdown: [model_version], root_cause: {importances: {age: 0.3}} (else a\n"
+            "surrogate model learns them), estimation: false (no estimates without labels)."
         )
     )
     return Block(entries)
@@ -233,6 +236,7 @@ def _drift(stack: Stack) -> Entry:
             Entry("alpha", 0.05, note="chance of any false alarm in one window's tests"),
             Entry("correction", "holm", note="or bh, none"),
             Entry("dataset_drift_share", 0.5, note="dataset drift: this share of columns drifted"),
+            Entry("multivariate", ["pca"], note="and/or domain_classifier (about 1 s a window)"),
         ]
     )
     return Entry("drift", block, comment=comment)
