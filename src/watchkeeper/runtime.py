@@ -185,7 +185,9 @@ def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
         runtimes[name] = ModelRuntime(
             name, model, features.schema, features, prediction, whole,
             reference_performance=_reference_performance(table, model),
-            insight=None if table is None else _insight(table, model, features.schema),
+            insight=None
+            if table is None
+            else _insight(table, model, features.schema, f"models.{name}.root_cause"),
         )  # fmt: skip
     return runtimes
 
@@ -198,8 +200,21 @@ def _reference_performance(table: pa.Table | None, model: ModelConfig) -> dict[s
     return reference_performance(table.select(wanted), model)
 
 
-def _insight(table: pa.Table, model: ModelConfig, schema: Schema) -> ModelInsight:
-    """What drift drivers and slices learn from (see ``watchkeeper.monitors.insight``)."""
+def _insight(
+    table: pa.Table, model: ModelConfig, schema: Schema, key: str = "root_cause"
+) -> ModelInsight:
+    """What drift drivers and slices learn from (see ``watchkeeper.monitors.insight``); the
+    ``root_cause`` keys must name features of the schema and columns of the reference."""
+    for name in model.root_cause.importances:
+        if name not in schema.names:
+            raise ConfigError(f"{key}.importances.{name}", name, "not a feature of the model")
+    for name, column in model.root_cause.attributions.items():
+        if name not in schema.names:
+            raise ConfigError(f"{key}.attributions.{name}", name, "not a feature of the model")
+        if column not in table.column_names:
+            raise ConfigError(
+                f"{key}.attributions.{name}", column, "no such column in the reference file"
+            )
     usable = [c for c in schema if c.type in _EXPLAINED]
     names = [*(c.name for c in usable), model.prediction, *model.root_cause.attributions.values()]
     if model.label:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from watchkeeper.errors import ConfigError
 from watchkeeper.ingest.layout import Kind
 from watchkeeper.ingest.payload import EventBatch
 from watchkeeper.ingest.records import BatchDecoder
@@ -242,3 +244,28 @@ def test_before_labels_slices_rank_expected_correctness() -> None:
     assert top["column"] in ("segment.country", "x")
     assert any(s["column"] == "segment.country" and s["value"] == "fr"
                for s in sliced.details["slices"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("root_cause", "message"),
+    [
+        # an importance for a column the model does not have
+        ({"importances": {"salary": 1.0}},
+         "models.credit.root_cause.importances.salary: not a feature of the model"),
+        # an attribution column the reference file lacks
+        ({"attributions": {"income": "shap_income"}},
+         "models.credit.root_cause.attributions.income: no such column in the reference file"),
+    ],
+)  # fmt: skip
+def test_root_cause_keys_are_checked_when_the_config_loads(
+    tmp_path_factory: pytest.TempPathFactory, root_cause: dict[str, Any], message: str
+) -> None:
+    root = tmp_path_factory.mktemp("config")
+    pq.write_table(pa.table(CreditSimulation(seed=1).reference_table(500)),
+                   root / "reference.parquet")  # fmt: skip
+    model = {"task": "binary_classification", "reference": "reference.parquet",
+             "prediction": "score", "label": "label", "root_cause": root_cause}  # fmt: skip
+    config = parse_service_config({"models": {"credit": model}}, str(root))
+    with pytest.raises(ConfigError) as raised:
+        load_runtimes(config)
+    assert str(raised.value).startswith(message)

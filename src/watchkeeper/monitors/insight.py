@@ -211,7 +211,8 @@ def insight_samples(
     labels: pa.Table,
     samples: Sequence[MetricSample],
 ) -> list[MetricSample]:
-    """``drift_drivers`` and ``performance_slices`` of one window (see the module docstring)."""
+    """The window's drift drivers, estimates, slices and multivariate drift samples (each when
+    it applies; see the module docstring)."""
     seed = int(scope.start.timestamp()) % (2**32)  # the same window: the same sample
     out = []
     drivers = _drivers(insight, scope, features, samples, seed)
