@@ -129,6 +129,104 @@ class ServiceClient:
             ) from None
 
 
+
+def service_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``--url`` and ``--token-env`` of the commands that talk to a running service."""
+    parser.add_argument("--url", default=DEFAULT_URL, help="service URL")
+    parser.add_argument(
+        "--token-env",
+        default=DEFAULT_TOKEN_ENV,
+        help="environment variable holding the token",
+    )
+    return parser
+
+
+def add_alert_parser(commands: Any) -> None:
+    """Register ``alerts`` (list, ack, silence, silences, unsilence)."""
+    alerts = commands.add_parser(
+        "alerts",
+        help="list, acknowledge and silence the alerts of a running service",
+        description="Alerts and silences of a running service (exit 2 when it cannot be "
+        "reached or refuses the request).",
+    )
+    action = alerts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listed = service_options(action.add_parser("list", help="alerts with their marks"))
+    listed.add_argument("--status", choices=("pending", "firing", "resolved"), help="only these")
+    listed.add_argument("--model", help="only this model")
+    listed.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    listed.set_defaults(run=alerts_list)
+    ack = service_options(action.add_parser("ack", help="acknowledge an alert or alert group"))
+    ack.add_argument("id", metavar="ID", help="alert fingerprint or alert group key")
+    ack.add_argument("--by", help="who acknowledges (default: $USER, else 'cli')")
+    ack.add_argument("--comment", help="why, or what is being done")
+    ack.set_defaults(run=alerts_ack)
+    silence = service_options(
+        action.add_parser(
+            "silence",
+            help="mute the alerts matching every MATCHER for a while; prints the silence id",
+            description="Create a silence: alerts whose labels match every MATCHER "
+            "(name=value, name!=value, name=~regex, name!~regex) send no notifications.",
+        )
+    )
+    silence.add_argument("matchers", metavar="MATCHER", nargs="+", help="e.g. model=credit")
+    until = silence.add_mutually_exclusive_group(required=True)
+    until.add_argument("--duration", help="how long, e.g. 2h or 30m")
+    until.add_argument("--until", metavar="ISO", help="end time, ISO 8601 (no zone: UTC)")
+    silence.add_argument("--by", help="who silences (default: $USER, else 'cli')")
+    silence.add_argument("--comment", help="why")
+    silence.set_defaults(run=alerts_silence)
+    silences = service_options(action.add_parser("silences", help="list the silences"))
+    silences.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    silences.set_defaults(run=alerts_silences)
+    unsilence = service_options(action.add_parser("unsilence", help="expire a silence now"))
+    unsilence.add_argument("id", metavar="ID", help="silence id")
+    unsilence.set_defaults(run=alerts_unsilence)
+
+
+def add_incident_parser(commands: Any) -> None:
+    """Register ``incidents`` (list, show, ack, resolve, note, postmortem)."""
+    incidents = commands.add_parser(
+        "incidents",
+        help="list, show, acknowledge, annotate and resolve the incidents of a running service",
+        description="Incidents of a running service and their postmortems (exit 2 when it "
+        "cannot be reached or refuses the request).",
+    )
+    action = incidents.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listed = service_options(action.add_parser("list", help="incidents, newest first"))
+    listed.add_argument("--status", choices=("open", "acknowledged", "resolved"), help="only these")
+    listed.add_argument("--model", help="only this model")
+    listed.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    listed.set_defaults(run=incidents_list)
+    show = service_options(
+        action.add_parser("show", help="an incident: its alerts, timeline and playbook")
+    )
+    show.add_argument("id", metavar="ID", help="incident id")
+    show.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    show.set_defaults(run=incidents_show)
+    for name, option, help_text, run in (
+        ("ack", "--comment", "acknowledge an incident", incidents_ack),
+        ("resolve", "--note", "resolve an incident", incidents_resolve),
+    ):
+        command = service_options(action.add_parser(name, help=help_text))
+        command.add_argument("id", metavar="ID", help="incident id")
+        command.add_argument("--by", help="who (default: $USER, else 'cli')")
+        command.add_argument(option, help="a note for the timeline")
+        command.set_defaults(run=run)
+    note = service_options(action.add_parser("note", help="add a note to the timeline"))
+    note.add_argument("id", metavar="ID", help="incident id")
+    note.add_argument("text", metavar="TEXT", help="the note")
+    note.add_argument("--by", help="who (default: $USER, else 'cli')")
+    note.set_defaults(run=incidents_note)
+    postmortem = service_options(
+        action.add_parser("postmortem", help="the incident's postmortem draft (Markdown)")
+    )
+    postmortem.add_argument("id", metavar="ID", help="incident id")
+    postmortem.add_argument(
+        "-o", "--output", metavar="FILE", help="write it here (default: stdout)"
+    )
+    postmortem.set_defaults(run=incidents_postmortem)
+
+
 def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 

@@ -76,12 +76,7 @@ def add_parser(commands: Any) -> None:
         required=True,
         help="file to write: .csv, or .jsonl / .ndjson / .json for JSON lines",
     )
-    queue.add_argument("--url", default=cli_alerts.DEFAULT_URL, help="service URL")
-    queue.add_argument(
-        "--token-env",
-        default=cli_alerts.DEFAULT_TOKEN_ENV,
-        help="environment variable holding the token",
-    )
+    cli_alerts.service_options(queue)
     queue.set_defaults(run=labels_queue)
 
 
