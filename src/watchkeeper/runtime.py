@@ -179,9 +179,9 @@ def load_runtimes(config: ServiceConfig) -> Mapping[str, ModelRuntime]:
             raise ConfigError(
                 f"models.{name}.reference", model.reference, f"file {path} does not exist"
             )
-        whole, _ = reference_profile(path, report_config)
-        features, prediction = split_reference(whole, model)
         table = None if path.suffix == SUFFIX else read_table(path, "reference")
+        whole, _ = reference_profile(path if table is None else table, report_config)
+        features, prediction = split_reference(whole, model)
         runtimes[name] = ModelRuntime(
             name, model, features.schema, features, prediction, whole,
             reference_performance=_reference_performance(table, model),
