@@ -149,6 +149,7 @@ _ESTIMATED = (
     ("mae", "model_estimated_mean_absolute_error", Unit.NONE),
     ("rmse", "model_estimated_root_mean_squared_error", Unit.NONE),
 )
+ESTIMATED_METRICS = tuple(f"estimated_{name}" for name, _, _ in _ESTIMATED)
 CATALOG += tuple(
     _spec(f"estimated_{name}", base, unit,
           f"{name} estimated without labels (assumes no concept drift).",

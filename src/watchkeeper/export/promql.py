@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from watchkeeper.alerting.matchers import Matcher, parse_matchers
-from watchkeeper.export.catalog import COMMON_LABELS, FALLBACK, spec_for
+from watchkeeper.export.catalog import COMMON_LABELS, ESTIMATED_METRICS, FALLBACK, spec_for
 
 RENAMED = {"quantile": "percentile", "severity": "finding_severity"}
 # the ``monitor`` label each sample name carries (the rest come from the performance monitor)
@@ -51,10 +51,7 @@ MONITOR_OF = {
     "drift_drivers": "drift",
     "multivariate_drift": "drift",
     "estimation_error": "estimated_performance",
-    **{
-        f"estimated_{m}": "estimated_performance"
-        for m in ("accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse")
-    },
+    **dict.fromkeys(ESTIMATED_METRICS, "estimated_performance"),
 }
 # metrics whose samples are ``provisional`` while a window has too few labels
 PROVISIONAL_METRICS = frozenset(
