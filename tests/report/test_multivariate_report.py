@@ -6,35 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from multivariate_data import correlated, repaired
 from watchkeeper.cli import main
 from watchkeeper.config import parse_config
 from watchkeeper.profiles.serialize import save_profile
 from watchkeeper.report.compute import compute_report
 
 BOTH = parse_config({"drift": {"multivariate": ["pca", "domain_classifier"]}})
-
-
-def correlated(rows: int, rho: float, seed: int) -> pa.Table:
-    """x1, x2 standard normal with correlation ``rho``; x3 and plan independent."""
-    rng = np.random.default_rng(seed)
-    x1 = rng.normal(size=rows)
-    x2 = rho * x1 + np.sqrt(1.0 - rho**2) * rng.normal(size=rows)
-    plan = rng.choice(["basic", "plus", "pro"], size=rows, p=[0.5, 0.3, 0.2])
-    return pa.table({"x1": x1, "x2": x2, "x3": rng.exponential(size=rows), "plan": plan})
-
-
-def repaired(table: pa.Table, rho: float, seed: int) -> pa.Table:
-    """``table``'s own values per column, x2 re-paired to x1 for a correlation near ``rho``:
-    each column keeps exactly its values, so no single-column test can tell."""
-    rng = np.random.default_rng(seed)
-    x1 = table.column("x1").to_numpy()
-    target = rho * x1 + np.sqrt(1.0 - rho**2) * rng.normal(size=x1.size)
-    x2 = np.sort(table.column("x2").to_numpy())[np.argsort(np.argsort(target))]
-    return table.set_column(1, "x2", pa.array(x2))
 
 
 def test_a_flipped_correlation_is_caught_only_by_the_multivariate_tests() -> None:
