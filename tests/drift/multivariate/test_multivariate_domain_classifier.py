@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pyarrow as pa
 import pytest
-from multivariate_data import FEATURES, correlated
 
+from multivariate_data import FEATURES, correlated
 from watchkeeper.drift.multivariate.domain_classifier import (
     auc_threshold,
     domain_classifier_drift,

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pyarrow as pa
 import pytest
-from multivariate_data import FEATURES, correlated, correlation, repaired
 
 import watchkeeper
+from multivariate_data import FEATURES, correlated, correlation, repaired
 from watchkeeper.drift.multivariate import METHODS, MIN_ROWS, multivariate_drift
 from watchkeeper.drift.registry import default_registry
 from watchkeeper.errors import InputError

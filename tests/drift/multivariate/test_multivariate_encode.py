@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from multivariate_data import FEATURES, correlated
 
+from multivariate_data import FEATURES, correlated
 from watchkeeper.drift.multivariate.encode import Encoder, sample_rows
 from watchkeeper.errors import InputError
 
